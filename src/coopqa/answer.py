@@ -1,0 +1,78 @@
+"""Present an :class:`~coopqa.retrieval.Answer`: the JSON contract and plain text.
+
+The JSON shape is a documented contract (README, "Batch output"): other tools
+parse it, so keys are only ever added, never renamed. Offsets (``start``,
+``end`` and ``highlight``) index the document text coopqa read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coopqa.retrieval import NO_ANSWER, Answer, Hit
+
+SECTION_SEPARATOR = " > "
+
+
+def section_label(hit: Hit) -> str:
+    return SECTION_SEPARATOR.join(hit.passage.section)
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "rank": hit.rank,
+        "doc": hit.passage.doc_id,
+        "section": section_label(hit),
+        "start": hit.passage.start,
+        "end": hit.passage.end,
+        "text": hit.passage.text,
+        "score": round(hit.score, 6),
+        "highlight": {"start": hit.highlight_start, "end": hit.highlight_end},
+    }
+
+
+def answer_to_json(answer: Answer, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The batch/``--json`` object; ``extra`` (the input line's own fields) is passed through."""
+    record: dict[str, Any] = dict(extra or {})
+    record.setdefault("id", None)
+    record.update(
+        {
+            "question": answer.question,
+            "abstained": answer.abstained,
+            "message": NO_ANSWER if answer.abstained else None,
+            "mode": answer.mode,
+            "confidence": answer.confidence,
+            "passages": [hit_to_json(hit) for hit in answer.hits],
+            "latency_ms": answer.latency_ms,
+        }
+    )
+    return record
+
+
+def highlighted_text(hit: Hit, before: str, after: str) -> str:
+    """The passage with the answering sentence wrapped in ``before``/``after``."""
+    passage = hit.passage
+    a = hit.highlight_start - passage.start
+    b = hit.highlight_end - passage.start
+    return passage.text[:a] + before + passage.text[a:b] + after + passage.text[b:]
+
+
+def answer_to_text(answer: Answer, emphasis: tuple[str, str] = ("«« ", " »»")) -> str:
+    """A terminal rendering: the answer sentence, then numbered sources."""
+    lines = [f"Question : {answer.question}", ""]
+    if answer.abstained:
+        lines.append(NO_ANSWER)
+        if answer.hits:
+            lines += ["", "Passages les plus proches (peut-être utiles) :"]
+    elif answer.hits:
+        best = answer.hits[0]
+        lines.append("Réponse : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
+        lines += ["", "Sources :"]
+    for hit in answer.hits:
+        lines.append(
+            f"[{hit.rank}] {hit.passage.doc_id} — {section_label(hit) or '(sans section)'} "
+            f"(caractères {hit.passage.start}–{hit.passage.end}, score {hit.score:.3f})"
+        )
+        body = highlighted_text(hit, *emphasis)
+        lines += ["    " + line for line in body.splitlines()] + [""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,189 @@
+"""``coopqa`` command line: ``index`` and ``ask`` (one question or a batch file).
+
+Every user error ends as one line on stderr and exit status 2; an unexpected
+bug ends as one line too (``COOPQA_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from coopqa.config import MODES, Settings, load_settings
+from coopqa.errors import CoopqaError, InputFileError
+
+#: A batch file may not hold more questions than this (one model pass each).
+MAX_BATCH_LINES = 100_000
+_SETTING_FLAGS = {
+    "corpus": ("corpus_dir", Path, "folder of .txt/.md/.html/.pdf documents (default: corpus)"),
+    "index": ("index_dir", Path, "folder of the persisted index (default: index)"),
+    "model": ("model", str, "model alias, sentence-transformers name, or local folder (default: multilingual-e5-small)"),
+    "model-cache": ("model_cache", Path, "where the converted default model is kept"),
+    "chunk-size": ("chunk_size", int, "passage size in characters (default: 500)"),
+    "chunk-overlap": ("chunk_overlap", int, "overlap between passages in characters (default: 100)"),
+}
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (flags > COOPQA_* environment > coopqa.toml > defaults)")
+    group.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file (default: ./coopqa.toml if present)")
+    for flag, (dest, kind, text) in _SETTING_FLAGS.items():
+        group.add_argument(f"--{flag}", dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coopqa", description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.")
+    _add_setting_flags(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask}")
+
+    index = commands.add_parser("index", help="build or update the index from the corpus")
+    _add_setting_flags(index)
+    index.add_argument("--quiet", action="store_true", help="no progress output")
+
+    ask = commands.add_parser("ask", help="answer a question (or every line of --batch FILE)")
+    _add_setting_flags(ask)
+    ask.add_argument("question", nargs="?", help="the question, in French")
+    ask.add_argument("-k", type=int, dest="top_k", default=None, help="number of passages (1-100, default 5)")
+    ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
+    ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
+    ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {dest: getattr(args, dest) for dest, _, _ in _SETTING_FLAGS.values() if hasattr(args, dest)}
+    if getattr(args, "top_k", None) is not None:
+        overrides["top_k"] = args.top_k
+    if getattr(args, "mode", None) is not None:
+        overrides["mode"] = args.mode
+    return load_settings(overrides, getattr(args, "config", None))
+
+
+def run_index(settings: Settings, quiet: bool) -> int:
+    from coopqa.embedding import Embedder
+    from coopqa.index import build_index
+
+    embedder = Embedder(settings, progress=not quiet)
+    report = build_index(settings, embedder, progress=not quiet)
+    if report.unchanged:
+        print(f"Index à jour : {report.documents} document(s) inchangé(s) dans {settings.index_dir} ({report.seconds:.1f} s).")
+    else:
+        print(
+            f"Index construit : {report.documents} document(s) ({report.reused_documents} réutilisé(s)), "
+            f"{report.passages} passages, {report.sentences} phrases, en {report.seconds:.1f} s → {report.folder}"
+        )
+    return 0
+
+
+def read_batch(path: Path) -> list[dict[str, Any]]:
+    """Every line of a batch file, validated up front so no answer is printed for a bad file."""
+    try:
+        handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(f"cannot read batch file {path}: {error.strerror}") from None
+    records: list[dict[str, Any]] = []
+    try:
+        for number, line in enumerate(_lines(handle, path), start=1):
+            if not line.strip():
+                continue
+            records.append(_batch_record(line, path, number))
+            if len(records) > MAX_BATCH_LINES:
+                raise InputFileError(f"{path}: more than {MAX_BATCH_LINES} questions", "split the file")
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    if not records:
+        raise InputFileError(f"{path} holds no questions", "write one JSON object with a \"question\" per line")
+    return records
+
+
+def _lines(handle: Any, path: Path) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as error:
+        raise InputFileError(f"{path} is not valid UTF-8 (byte {error.start})") from None
+
+
+def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as error:
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+        raise InputFileError(f"{path} line {number}: not valid JSON ({reason})") from None
+    if not isinstance(record, dict):
+        raise InputFileError(f"{path} line {number}: expected a JSON object, got {type(record).__name__}")
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise InputFileError(f"{path} line {number}: \"question\" must be a non-empty string")
+    return record
+
+
+def run_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from coopqa.answer import answer_to_json, answer_to_text
+    from coopqa.retrieval import Retriever, clean_question
+
+    if args.batch is None and args.question is None:
+        raise CoopqaError("ask needs a question or --batch FILE", 'try: coopqa ask "Qui finance le projet AMEM ?"')
+    if args.batch is not None and args.question is not None:
+        raise CoopqaError("give either a question or --batch FILE, not both")
+    if args.batch is None:
+        records = [{"question": args.question}]
+    else:
+        records = read_batch(args.batch)
+    for number, record in enumerate(records, start=1):
+        try:
+            clean_question(record["question"], settings.max_question_chars)
+        except CoopqaError as error:
+            where = f"{args.batch} line {number}: " if args.batch is not None else ""
+            raise type(error)(where + error.message, error.hint) from None
+    retriever = Retriever.open(settings, progress=not args.json or sys.stderr.isatty())
+    step = settings.batch_size
+    for offset in range(0, len(records), step):
+        chunk = records[offset : offset + step]
+        answers = retriever.ask_many([r["question"] for r in chunk], settings.top_k, settings.mode)
+        for record, answer in zip(chunk, answers):
+            extra = {key: value for key, value in record.items() if key != "question"}
+            if args.json:
+                print(json.dumps(answer_to_json(answer, extra), ensure_ascii=False), flush=True)
+            else:
+                print(answer_to_text(answer), flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        if args.command == "index":
+            return run_index(settings, args.quiet)
+        return run_ask(settings, args)
+    except CoopqaError as error:
+        print(f"coopqa: error: {error.one_line()}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("coopqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # the promise is: never a traceback for a user
+        if os.environ.get("COOPQA_DEBUG") == "1":
+            raise
+        print(f"coopqa: internal error: {type(error).__name__}: {error} (set COOPQA_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def _quiet_libraries() -> None:
+    """Library chatter (load reports, weight-loading bars) is noise to a user."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

