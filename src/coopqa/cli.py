@@ -1,4 +1,4 @@
-"""``coopqa`` command line: ``index`` and ``ask`` (one question or a batch file).
+"""``coopqa`` command line: ``index``, ``ask`` (one question or a batch file), ``eval``.
 
 Every user error ends as one line on stderr and exit status 2; an unexpected
 bug ends as one line too (``COOPQA_DEBUG=1`` shows the traceback).
@@ -39,7 +39,7 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coopqa", description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.")
     _add_setting_flags(parser)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask,eval}")
 
     index = commands.add_parser("index", help="build or update the index from the corpus")
     _add_setting_flags(index)
@@ -52,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
     ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval on a QA set (JSONL, CSV or SQuAD JSON)")
+    _add_setting_flags(evaluate)
+    evaluate.add_argument("qa_file", type=Path, help="QA set: .jsonl, .csv, or SQuAD v1.1/v2.0 .json")
+    evaluate.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated modes, evaluated side by side (default: all three)")
+    evaluate.add_argument("-k", type=int, dest="eval_k", default=10, help="passages retrieved per question (default 10)")
+    evaluate.add_argument("--corpus-from-file", action="store_true", help="SQuAD only: index the file's own paragraphs in a temporary index")
+    evaluate.add_argument("--out", type=Path, help="write metrics.json, report.md and recall_at_k.png here")
+    evaluate.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (counted and reported) instead of stopping")
+    evaluate.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    for metric, text in (
+        ("hit1", "hit@1"),
+        ("hit5", "hit@5"),
+        ("mrr", "MRR@10"),
+        ("highlight", "highlight accuracy"),
+        ("abstained", "share of unanswerable questions abstained"),
+    ):
+        evaluate.add_argument(f"--min-{metric}", type=float, help=f"exit 1 if {text} of any evaluated mode is below this")
+    evaluate.add_argument("--max-wrongly-abstained", type=float, help="exit 1 if the share of answerable questions abstained exceeds this")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -163,7 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
         if args.command == "index":
             return run_index(settings, args.quiet)
-        return run_ask(settings, args)
+        if args.command == "ask":
+            return run_ask(settings, args)
+        from coopqa.evaluation_cli import run_eval
+
+        return run_eval(settings, args)
     except CoopqaError as error:
         print(f"coopqa: error: {error.one_line()}", file=sys.stderr)
         return error.exit_code
