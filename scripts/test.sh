@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One command for a newcomer and for CI: install everything (Chromium for the
+# browser tests included), then lint, type-check, test, and guard quality.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium (browser tests)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== installing coopqa and its test tools into .venv"
+bash scripts/setup.sh test,eval
+
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest -q --timeout=900 "$@"
