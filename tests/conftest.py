@@ -16,9 +16,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from coopqa.config import Settings, load_settings  # noqa: E402
-from coopqa.embedding import Embedder  # noqa: E402
-from coopqa.retrieval import Retriever  # noqa: E402
+from coopqa.config import Settings, load_settings
+from coopqa.embedding import Embedder
+from coopqa.retrieval import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -34,8 +34,6 @@ class Settings:
     model_cache: Path = Path(platformdirs.user_cache_dir("coopqa")) / "models"
     chunk_size: int = 1000
     chunk_overlap: int = 150
-    #: Characters of preceding text the models read with each passage.
-    lead_chars: int = 0
     top_k: int = 5
     mode: str = "hybrid"
     max_question_chars: int = 1000
@@ -52,8 +50,6 @@ class Settings:
             raise ConfigError(
                 f"chunk_overlap must be at least 0 and smaller than chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
             )
-        if not 0 <= self.lead_chars <= 5000:
-            raise ConfigError(f"lead_chars must be between 0 and 5000, got {self.lead_chars}")
         if not 1 <= self.top_k <= 100:
             raise ConfigError(f"k must be between 1 and 100, got {self.top_k}")
         if self.mode not in MODES:

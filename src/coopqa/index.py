@@ -123,7 +123,6 @@ def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> d
             "splitter": "langchain_text_splitters.RecursiveCharacterTextSplitter",
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
-            "lead_chars": settings.lead_chars,
             "separators": FRENCH_SEPARATORS,
         },
     }
@@ -141,11 +140,11 @@ def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str
     if manifest.get("lexical", {}).get("analyser") != ANALYSER_VERSION:
         raise IndexStoreError("the index was built with an older French analyser for BM25", _REBUILD)
     chunking = manifest["chunking"]
-    built = (chunking["chunk_size"], chunking["chunk_overlap"], chunking.get("lead_chars", 0))
-    wanted = (settings.chunk_size, settings.chunk_overlap, settings.lead_chars)
+    built = (chunking["chunk_size"], chunking["chunk_overlap"])
+    wanted = (settings.chunk_size, settings.chunk_overlap)
     if built != wanted:
         raise IndexStoreError(
-            "the index was built with chunk_size/chunk_overlap/lead_chars = {}/{}/{}; the settings ask for {}/{}/{}".format(*built, *wanted),
+            "the index was built with chunk_size/chunk_overlap = {}/{}; the settings ask for {}/{}".format(*built, *wanted),
             _REBUILD,
         )
 
@@ -205,7 +204,7 @@ def load_index(index_dir: Path) -> IndexData:
             for line in handle:
                 record = json.loads(line)
                 text = documents[record["doc"]].text[record["start"] : record["end"]]
-                passages.append(Passage(record["doc"], tuple(record["section"]), record["start"], record["end"], text, record.get("lead", "")))
+                passages.append(Passage(record["doc"], tuple(record["section"]), record["start"], record["end"], text))
         dense = faiss.read_index(str(folder / "dense.faiss"))
         lexical = LexicalIndex.load(folder / "bm25")
         sentence_lexical = LexicalIndex.load(folder / "bm25_sentences")
@@ -264,7 +263,7 @@ def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, D
 
 
 def _new_part(document: Document, settings: Settings) -> DocumentPart:
-    passages = chunk_document(document, settings.chunk_size, settings.chunk_overlap, settings.lead_chars)
+    passages = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
     spans = [span for section in document.sections for span in split_sentences(document.text, section.start, section.end)]
     sentences = np.array([(s.start, s.end) for s in spans], dtype=np.int64).reshape(-1, 2)
     empty = np.zeros((0, 0), dtype=np.float32)
@@ -353,7 +352,7 @@ def _rebase(part: DocumentPart, document: Document) -> DocumentPart:
     """A reused part keeps its vectors but takes the document's current path (a renamed file)."""
     if part.document.doc_id == document.doc_id:
         return part
-    passages = [Passage(document.doc_id, p.section, p.start, p.end, p.text, p.lead) for p in part.passages]
+    passages = [Passage(document.doc_id, p.section, p.start, p.end, p.text) for p in part.passages]
     return DocumentPart(document, passages, part.passage_vectors, part.sentences, part.sentence_vectors)
 
 
@@ -378,7 +377,7 @@ def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict
     sentence_vectors = np.concatenate([part.sentence_vectors.reshape(-1, dimension) for part in parts]).astype(np.float32)
     np.save(staging / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
     _write_jsonl(staging / "documents.jsonl", (_document_record(part.document) for part in parts))
-    _write_jsonl(staging / "passages.jsonl", ({"doc": p.doc_id, "section": list(p.section), "start": p.start, "end": p.end, "lead": p.lead} for p in passages))
+    _write_jsonl(staging / "passages.jsonl", ({"doc": p.doc_id, "section": list(p.section), "start": p.start, "end": p.end } for p in passages))
     manifest = dict(fingerprint)
     manifest.update(
         {
