@@ -9,6 +9,7 @@ import collections
 import json
 import os
 import sys
+from pathlib import Path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSONL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "coopqa-fr.jsonl")
@@ -61,7 +62,7 @@ def occurrences(text, sub):
 
 
 def main():
-    text = open(DOC, encoding="utf-8").read()
+    text = Path(DOC).read_text(encoding="utf-8")
     spans = section_spans(text)
     errors, warnings = [], []
     ids = set()

@@ -19,20 +19,23 @@ from coopqa.errors import CoopqaError, InputFileError
 
 #: A batch file may not hold more questions than this (one model pass each).
 MAX_BATCH_LINES = 100_000
-_SETTING_FLAGS = {
-    "corpus": ("corpus_dir", Path, "folder of .txt/.md/.html/.pdf documents (default: corpus)"),
-    "index": ("index_dir", Path, "folder of the persisted index (default: index)"),
-    "model": ("model", str, "model alias, sentence-transformers name, or local folder (default: multilingual-e5-small)"),
-    "model-cache": ("model_cache", Path, "where the converted default model is kept"),
-    "chunk-size": ("chunk_size", int, "passage size in characters (default: 500)"),
-    "chunk-overlap": ("chunk_overlap", int, "overlap between passages in characters (default: 100)"),
+_DEFAULTS = Settings()
+#: Settings every front end accepts as flags: flag → (Settings field, type, help).
+SETTING_FLAGS = {
+    "corpus": ("corpus_dir", Path, f"folder of .txt/.md/.html/.pdf documents (default: {_DEFAULTS.corpus_dir})"),
+    "index": ("index_dir", Path, f"folder of the persisted index (default: {_DEFAULTS.index_dir})"),
+    "model": ("model", str, f"model alias, sentence-transformers name, or local folder (default: {_DEFAULTS.model})"),
+    "model-cache": ("model_cache", Path, f"where the converted default model is kept (default: {_DEFAULTS.model_cache})"),
+    "chunk-size": ("chunk_size", int, f"passage size in characters (default: {_DEFAULTS.chunk_size})"),
+    "chunk-overlap": ("chunk_overlap", int, f"overlap between passages in characters (default: {_DEFAULTS.chunk_overlap})"),
 }
 
 
-def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """The settings flags, accepted before or after a subcommand (unset flags stay unset)."""
     group = parser.add_argument_group("settings (flags > COOPQA_* environment > coopqa.toml > defaults)")
     group.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file (default: ./coopqa.toml if present)")
-    for flag, (dest, kind, text) in _SETTING_FLAGS.items():
+    for flag, (dest, kind, text) in SETTING_FLAGS.items():
         group.add_argument(f"--{flag}", dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
 
 
@@ -42,15 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.",
     )
-    _add_setting_flags(parser)
+    add_setting_flags(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask,eval}")
 
     index = commands.add_parser("index", allow_abbrev=False, help="build or update the index from the corpus")
-    _add_setting_flags(index)
+    add_setting_flags(index)
     index.add_argument("--quiet", action="store_true", help="no progress output")
 
     ask = commands.add_parser("ask", allow_abbrev=False, help="answer a question (or every line of --batch FILE)")
-    _add_setting_flags(ask)
+    add_setting_flags(ask)
     ask.add_argument("question", nargs="?", help="the question, in French")
     ask.add_argument("-k", type=int, dest="top_k", default=None, help="number of passages (1-100, default 5)")
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
@@ -58,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line")
 
     evaluate = commands.add_parser("eval", allow_abbrev=False, help="measure retrieval on a QA set (JSONL, CSV or SQuAD JSON)")
-    _add_setting_flags(evaluate)
+    add_setting_flags(evaluate)
     evaluate.add_argument("qa_file", type=Path, help="QA set: .jsonl, .csv, or SQuAD v1.1/v2.0 .json")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated modes, evaluated side by side (default: all three)")
     evaluate.add_argument("-k", type=int, dest="eval_k", default=10, help="passages retrieved per question (default 10)")
@@ -80,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {dest: getattr(args, dest) for dest, _, _ in _SETTING_FLAGS.values() if hasattr(args, dest)}
+    overrides = {dest: getattr(args, dest) for dest, _, _ in SETTING_FLAGS.values() if hasattr(args, dest)}
     if getattr(args, "top_k", None) is not None:
         overrides["top_k"] = args.top_k
     if getattr(args, "mode", None) is not None:
@@ -182,7 +185,7 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _quiet_libraries()
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -209,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """Library chatter (load reports, weight-loading bars) is noise to a user."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

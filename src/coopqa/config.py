@@ -22,6 +22,8 @@ from coopqa.errors import ConfigError
 DEFAULT_MODEL = "multilingual-e5-small"
 MODES = ("hybrid", "dense", "bm25")
 CONFIG_FILE_NAME = "coopqa.toml"
+#: COOPQA_* variables that are not settings: read by the CLI or the app themselves.
+NON_SETTING_VARIABLES = frozenset({"COOPQA_CONFIG", "COOPQA_DEBUG", "COOPQA_HOST", "COOPQA_PORT", "COOPQA_FEEDBACK", "COOPQA_CONCURRENCY"})
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     found = {
         key[len("COOPQA_") :].lower(): value
         for key, value in environ.items()
-        if key.startswith("COOPQA_") and key != "COOPQA_CONFIG"
+        if key.startswith("COOPQA_") and key not in NON_SETTING_VARIABLES
     }
     return _from_mapping(found, "environment (COOPQA_*)")
 

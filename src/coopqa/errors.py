@@ -25,7 +25,11 @@ class CoopqaError(Exception):
 
 
 class InvalidQuestionError(CoopqaError):
-    """The question is empty, too long or not text."""
+    """The question is empty, too long or not text; ``reason`` says which, for front ends that word it themselves."""
+
+    def __init__(self, message: str, hint: str | None = None, reason: str = "invalid") -> None:
+        super().__init__(message, hint)
+        self.reason = reason
 
 
 class CorpusError(CoopqaError):

@@ -55,18 +55,19 @@ class Answer:
 def clean_question(question: object, max_chars: int) -> str:
     """The question as it will be searched, or :class:`InvalidQuestionError`."""
     if not isinstance(question, str):
-        raise InvalidQuestionError(f"the question must be text, got {type(question).__name__}")
+        raise InvalidQuestionError(f"the question must be text, got {type(question).__name__}", reason="not_text")
     cleaned = " ".join(unicodedata.normalize("NFC", question).split())
     cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) != "Cc")
     if not cleaned:
-        raise InvalidQuestionError("the question is empty", "type a question in French")
+        raise InvalidQuestionError("the question is empty", "type a question in French", reason="empty")
     if len(cleaned) > max_chars:
         raise InvalidQuestionError(
             f"the question is {len(cleaned)} characters long, over the {max_chars}-character limit",
             "shorten it (or raise max_question_chars)",
+            reason="too_long",
         )
     if not re.search(r"\w", cleaned):
-        raise InvalidQuestionError("the question has no words", "type a question in French")
+        raise InvalidQuestionError("the question has no words", "type a question in French", reason="no_words")
     return cleaned
 
 

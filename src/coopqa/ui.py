@@ -1,0 +1,250 @@
+"""The Gradio chat: ask in French, read cited passages, rate answers; plus the ``/ask`` API.
+
+The model and index are loaded once (by ``app.py``) and shared by every
+session; Gradio's queue bounds how many questions run at once. Conversations
+live in server-side ``gr.State``, never in what the browser sends back, so a
+crafted request cannot make the server render, log or serve anything it did
+not produce itself. No event takes a path: the feedback file is fixed at
+start-up.
+
+(No ``from __future__ import annotations`` here: ``gr.api`` reads the ``/ask``
+function's type hints at run time to document the endpoint.)
+"""
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from coopqa.answer import answer_to_json
+from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
+from coopqa.retrieval import Answer, Retriever
+from coopqa.ui_render import CSS, MODE_LABELS, render_answer, render_notice, render_question
+
+log = logging.getLogger("coopqa.ui")
+
+TITLE = "Coopération multilatérale du Maroc en matière de migration"
+#: (label shown, retrieval mode) — the labels are French, the API keeps the CLI's mode names.
+MODE_CHOICES = [(label, mode) for mode, label in MODE_LABELS.items()]
+EXAMPLES = (
+    "Qui finance le projet AMEM ?",
+    "Comment est composée la Troïka du FMMD ?",
+    "Quel était le budget du projet SHARAKA ?",
+    "Quand le partenariat pour la mobilité entre l'UE et le Maroc a-t-il été signé ?",
+    "Depuis quand le Maroc est-il membre de l'OIM ?",
+    "Où et quand a eu lieu le premier FMMD ?",
+)
+#: The chat's k slider stops here; the API accepts what the retriever accepts (1–100).
+UI_MAX_K = 10
+#: A session keeps (and shows) this many exchanges, so a long-lived tab cannot grow server memory without end.
+MAX_TURNS = 50
+#: Questions waiting beyond this many are refused by the queue instead of piling up.
+QUEUE_SIZE = 64
+
+EMPTY_QUESTION = "Votre question est vide : écrivez une question en français, par exemple « {example} »"
+TOO_LONG = "Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la et reposez-la."
+NO_WORDS = "Je n'ai pas compris la question : elle ne contient aucun mot. Reformulez-la en français."
+BAD_SETTINGS = "Réglages invalides : choisissez entre 1 et 100 passages et un mode hybride, sémantique ou lexical."
+INTERNAL_ERROR = "Désolé, une erreur interne est survenue. Réessayez dans un instant."
+FEEDBACK_THANKS = "Merci pour votre avis !"
+FEEDBACK_FAILED = "Votre avis n'a pas pu être enregistré."
+ASK_API_DESCRIPTION = (
+    "Answer a French question from the corpus. Returns the JSON object of `coopqa ask --json`: id, question, abstained, "
+    "message, mode, confidence, passages (rank, doc, section, start, end, text, score, highlight {start, end}; offsets index "
+    "the document text) and latency_ms. Parameters: question (text); k, passages to return, 1-100 (default: the server's "
+    "setting); mode, one of hybrid, dense, bm25 (default: the server's setting). Invalid input raises an error whose message "
+    "says what to fix."
+)
+#: Answers are long: show the start of the newest exchange rather than the end of its last source.
+SCROLL_TO_LATEST = """() => requestAnimationFrame(() => {
+  const log = document.querySelector('#coopqa-chat [role=log]');
+  const rows = log ? log.querySelectorAll('.user-row') : [];
+  const row = rows[rows.length - 1];
+  if (row) log.scrollTop += row.getBoundingClientRect().top - log.getBoundingClientRect().top - 48;  // below the label
+})"""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange; ``record`` is the answer's JSON (``None`` when the reply is a notice)."""
+
+    question: str
+    reply: str
+    record: dict[str, Any] | None
+
+
+class FeedbackLog:
+    """Appends 👍/👎 ratings to one JSONL file chosen at start-up (never from the UI)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Fail at start-up, not at the first rating, when the file cannot be written."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8"):
+                pass
+        except OSError as error:
+            raise ConfigError(f"feedback file {self.path} cannot be written ({error.strerror})", "pass --feedback PATH") from None
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+
+
+def explain(error: CoopqaError, question: str, max_chars: int) -> str:
+    """A polite French message for an error the user caused (the errors themselves speak English)."""
+    if isinstance(error, InvalidQuestionError):
+        if error.reason in ("empty", "not_text"):
+            return EMPTY_QUESTION.format(example=EXAMPLES[0])
+        if error.reason == "too_long":
+            return TOO_LONG.format(length=len(" ".join(question.split())), limit=max_chars)
+        return NO_WORDS
+    if isinstance(error, ConfigError):
+        return BAD_SETTINGS
+    return INTERNAL_ERROR
+
+
+def to_messages(turns: list[Turn]) -> list[dict[str, str]]:
+    """The chat as Gradio messages: each turn is one user and one assistant message."""
+    messages = []
+    for turn in turns:
+        messages += [{"role": "user", "content": render_question(turn.question)}, {"role": "assistant", "content": turn.reply}]
+    return messages
+
+
+def _whole_number(value: object) -> Any:
+    """Sliders and JSON clients send 3.0 for 3; anything else is left for the retriever to refuse."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class Assistant:
+    """Event handlers around one shared :class:`Retriever` and feedback file."""
+
+    def __init__(self, retriever: Retriever, feedback: FeedbackLog) -> None:
+        self.retriever = retriever
+        self.feedback_log = feedback
+
+    def answer(self, question: str, k: float | None, mode: str | None) -> Answer:
+        return self.retriever.ask(question, _whole_number(k), mode)
+
+    def respond(self, question: str | None, k: float, mode: str, turns: list[Turn]) -> tuple[list[dict[str, str]], str, list[Turn]]:
+        """Chat handler: answer (or explain why not) and clear the input box."""
+        question = question if isinstance(question, str) else ""
+        try:
+            answer = self.answer(question, k, mode)
+            turn = Turn(question, render_answer(answer, self.retriever.data.documents), answer_to_json(answer))
+        except CoopqaError as error:
+            turn = Turn(question, render_notice(explain(error, question, self.retriever.settings.max_question_chars)), None)
+        except Exception:  # the promise is: a message in the chat, never a stack trace
+            log.exception("question failed: %r", question[:200])
+            turn = Turn(question, render_notice(INTERNAL_ERROR), None)
+        turns = [*turns, turn][-MAX_TURNS:]
+        return to_messages(turns), "", turns
+
+    def rate(self, turns: list[Turn], data: gr.LikeData) -> None:
+        """👍/👎 handler: log the rated answer (question, passages) with a timestamp."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        rating = {True: "up", False: "down"}.get(data.liked) if isinstance(data.liked, bool) else None
+        if rating is None or not isinstance(index, int) or index % 2 == 0 or not 0 <= index // 2 < len(turns):
+            return
+        record = turns[index // 2].record
+        if record is None:
+            return
+        try:
+            self.feedback_log.append({"timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "rating": rating, **record})
+        except OSError:
+            log.exception("cannot write feedback to %s", self.feedback_log.path)
+            gr.Warning(FEEDBACK_FAILED)
+            return
+        gr.Info(FEEDBACK_THANKS, duration=3, title="coopqa")
+
+    def ask_api(self, question: str, k: int | None = None, mode: str | None = None) -> dict[str, Any]:
+        """The ``/ask`` endpoint (see :data:`ASK_API_DESCRIPTION`): same JSON as ``coopqa ask --json``, errors as one line."""
+        try:
+            return answer_to_json(self.answer(question, k, mode))
+        except CoopqaError as error:
+            raise gr.Error(error.one_line(), print_exception=False) from None
+
+
+def _intro(retriever: Retriever) -> str:
+    data = retriever.data
+    return (
+        f"# {TITLE}\n"
+        "Posez une question en français sur la coopération du Maroc avec le Forum mondial sur la migration et le développement, "
+        "l'Union européenne, les Nations unies, l'OIT, l'OIM et l'Union africaine : chaque réponse cite ses passages sources. "
+        f"*Corpus : {len(data.documents)} document(s), {len(data.passages)} passages.*"
+    )
+
+
+def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1) -> gr.Blocks:
+    """The Blocks app; ``concurrency`` is how many questions (chat and API together) run at once."""
+    assistant = Assistant(retriever, feedback)
+    settings = retriever.settings
+    with gr.Blocks(title=f"coopqa — {TITLE}", analytics_enabled=False) as demo:
+        gr.Markdown(_intro(retriever), elem_id="coopqa-intro")
+        turns = gr.State([])
+        chatbot = gr.Chatbot(
+            label="Conversation",
+            elem_id="coopqa-chat",
+            height=560,
+            placeholder="Posez une question ci-dessous ou cliquez sur un exemple.",
+            latex_delimiters=[],
+            autoscroll=False,
+            sanitize_html=True,
+            buttons=[],
+        )
+        with gr.Row():
+            question = gr.Textbox(
+                placeholder="Votre question, par exemple : Qui finance le projet AMEM ?",
+                show_label=False,
+                elem_id="coopqa-question",
+                scale=8,
+                autofocus=True,
+            )
+            send = gr.Button("Envoyer", variant="primary", elem_id="coopqa-send", scale=1)
+        examples = gr.Examples([[e] for e in EXAMPLES], inputs=[question], label="Exemples de questions")
+        with gr.Accordion("Réglages", open=False), gr.Row():
+            k = gr.Slider(1, max(UI_MAX_K, settings.top_k), value=settings.top_k, step=1, precision=0, label="Nombre de passages (k)", elem_id="coopqa-k")
+            mode = gr.Radio(MODE_CHOICES, value=settings.mode, label="Mode de recherche", elem_id="coopqa-mode")
+
+        def ask_on(trigger: Callable[..., Any]) -> None:
+            trigger(assistant.respond, [question, k, mode, turns], [chatbot, question, turns], api_visibility="private", concurrency_id="retriever").then(
+                None, js=SCROLL_TO_LATEST
+            )
+
+        for trigger in (question.submit, send.click, examples.load_input_event.then):
+            ask_on(trigger)
+        chatbot.like(assistant.rate, inputs=[turns], api_visibility="private", concurrency_id="feedback")
+        chatbot.clear(lambda: [], outputs=[turns], api_visibility="private", queue=False)
+        gr.api(assistant.ask_api, api_name="ask", api_description=ASK_API_DESCRIPTION, concurrency_id="retriever")
+    demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    return demo
+
+
+def serve(demo: gr.Blocks, host: str, port: int, block: bool = True) -> None:
+    """Start the server; nothing outside Gradio's own assets is ever served (no ``allowed_paths``)."""
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        theme=gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
+        css=CSS,
+        footer_links=["api"],
+        run_history=False,
+        enable_monitoring=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        max_file_size="1kb",
+        show_error=False,
+    )

@@ -1,0 +1,144 @@
+"""HTML for the chat: answers, cited sources and notices, safe to hand to the browser.
+
+Corpus files and questions are untrusted: a document may contain ``<script>``
+or a Markdown ``[lien](javascript:…)``. Every piece of text therefore goes
+through :func:`escape_text`, which turns HTML *and* Markdown syntax into
+character references, so the chat's Markdown renderer and HTML sanitizer only
+ever see markup written here. The output is a single line: a blank line would
+end the HTML block and let Markdown parse what follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from coopqa.answer import section_label
+from coopqa.corpus import Document
+from coopqa.retrieval import NO_ANSWER, Answer, Hit
+
+#: HTML's special characters plus those Markdown, LaTeX or autolinking could read as syntax,
+#: all replaced in one pass by numeric character references (escaping twice would garble ``&``).
+_INERT = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'\\`*_[]()#|~$!:"})
+#: Context shown around a citation is the whole section, clipped to this many characters each side.
+CONTEXT_CHARS = 1500
+#: French names of the retrieval modes, as the settings panel and the answers show them.
+MODE_LABELS = {"hybrid": "hybride", "dense": "sémantique", "bm25": "lexical"}
+#: A question echoed back in the chat is cut here (the limit itself is enforced by the retriever).
+QUESTION_DISPLAY_CHARS = 300
+
+CSS = """
+.coopqa-reply p { margin: 0.2em 0 0.4em; }
+.coopqa-lead { font-weight: 600; }
+.coopqa-noanswer { font-weight: 600; font-size: 1.05em; }
+.coopqa-source { margin: 0.5em 0 0.9em; }
+.coopqa-meta { font-size: 0.9em; opacity: 0.85; }
+.coopqa-rank { font-weight: 700; }
+.coopqa-reply blockquote.coopqa-passage { margin: 0.3em 0; padding: 0.2em 0.8em; border-left: 3px solid #f59e0b; }
+.coopqa-reply mark { background: #fef3c7; color: #1f2937; padding: 0 0.1em; }
+.coopqa-best mark { background: #fde68a; font-weight: 600; }
+.coopqa-cited { background: rgba(253, 230, 138, 0.3); outline: 1px dashed #d97706; }
+.coopqa-context summary { cursor: pointer; font-size: 0.9em; }
+.coopqa-context-text { font-size: 0.92em; padding: 0.3em 0.8em; }
+.coopqa-notice { font-style: italic; }
+.coopqa-footer { font-size: 0.8em; opacity: 0.7; }
+"""
+
+
+def escape_text(text: str) -> str:
+    """``text`` as inert HTML: no tag, entity, Markdown or line break survives as syntax."""
+    return text.replace("\r\n", "\n").translate(_INERT).replace("\n", "<br>")
+
+
+def mark_span(
+    text: str,
+    offset: int,
+    span: tuple[int, int],
+    tags: tuple[str, str],
+    inner: Callable[[str], str] = escape_text,
+) -> str:
+    """Escape ``text`` (which starts at document offset ``offset``) with ``span`` wrapped in ``tags``.
+
+    ``inner`` renders the wrapped part, so spans can nest (the cited passage
+    inside its section, the answering sentence inside the passage).
+    """
+    start = min(max(span[0] - offset, 0), len(text))
+    end = min(max(span[1] - offset, start), len(text))
+    return escape_text(text[:start]) + tags[0] + inner(text[start:end]) + tags[1] + escape_text(text[end:])
+
+
+def _highlighted(hit: Hit) -> Callable[[str], str]:
+    """Renders a stretch of the passage text (starting at the passage) with the answer sentence marked."""
+    return lambda text: mark_span(text, hit.passage.start, (hit.highlight_start, hit.highlight_end), ("<mark>", "</mark>"))
+
+
+def section_bounds(document: Document, start: int, end: int) -> tuple[int, int]:
+    """The span of the section holding ``[start, end)`` (passages never cross sections), else the document."""
+    section = next((s for s in document.sections if s.start <= start and end <= s.end), None)
+    return (section.start, section.end) if section else (0, len(document.text))
+
+
+def render_context(hit: Hit, document: Document) -> str:
+    """The cited passage in place in its section, so a reader can check the citation."""
+    start, end, text = hit.passage.start, hit.passage.end, document.text
+    section_start, section_end = section_bounds(document, start, end)
+    low, high = max(section_start, start - CONTEXT_CHARS), min(section_end, end + CONTEXT_CHARS)
+    before = "… " if low > section_start else ""
+    after = " …" if high < section_end else ""
+    low = start - len(text[low:start].lstrip())  # no blank lines around the context
+    high = end + len(text[end:high].rstrip())
+    cited = mark_span(text[low:high], low, (start, end), ('<span class="coopqa-cited">', "</span>"), _highlighted(hit))
+    return (
+        '<details class="coopqa-context"><summary>Voir dans son contexte (section entière, caractères '
+        f"{start}–{end})</summary>"
+        f'<div class="coopqa-context-text">{before}{cited}{after}</div></details>'
+    )
+
+
+def render_source(hit: Hit, document: Document, best: bool = False) -> str:
+    """One numbered source: where it comes from, the passage with its answer sentence marked, its context."""
+    section = section_label(hit) or "(sans section)"
+    passage = _highlighted(hit)(hit.passage.text)
+    return (
+        f'<div class="coopqa-source{" coopqa-best" if best else ""}" data-rank="{hit.rank}">'
+        f'<p class="coopqa-meta"><span class="coopqa-rank">[{hit.rank}]</span> '
+        f'<span class="coopqa-doc">{escape_text(hit.passage.doc_id)}</span> — '
+        f'<span class="coopqa-section">{escape_text(section)}</span> · score {hit.score:.3f}</p>'
+        f'<blockquote class="coopqa-passage">{passage}</blockquote>'
+        f"{render_context(hit, document)}</div>"
+    )
+
+
+def _sources(hits: Iterable[Hit], documents: dict[str, Document], first_is_best: bool = False) -> str:
+    return "".join(render_source(hit, documents[hit.passage.doc_id], best=first_is_best and hit.rank == 1) for hit in hits)
+
+
+def _footer(answer: Answer) -> str:
+    """How the answer was found, so a reader comparing modes knows which one they are looking at."""
+    mode = MODE_LABELS.get(answer.mode, answer.mode)
+    return f'<p class="coopqa-footer">Recherche {escape_text(mode)} · {len(answer.hits)} passage(s) · {answer.latency_ms:.0f} ms</p>'
+
+
+def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
+    """The assistant's message: the best passage quoted, then the other sources; or the abstention."""
+    if answer.abstained:
+        body = f'<p class="coopqa-noanswer">{escape_text(NO_ANSWER)}</p>'
+        if answer.hits:
+            body += '<p class="coopqa-lead">Passages les plus proches (peut-être utiles) :</p>' + _sources(answer.hits, documents)
+        return f'<div class="coopqa-reply coopqa-abstained">{body}{_footer(answer)}</div>'
+    best, others = answer.hits[0], answer.hits[1:]
+    body = '<p class="coopqa-lead">D\u2019après le corpus [1], la phrase surlignée répond à la question :</p>'
+    body += _sources([best], documents, first_is_best=True)
+    if others:
+        body += '<p class="coopqa-lead">Autres sources :</p>' + _sources(others, documents)
+    return f'<div class="coopqa-reply coopqa-answered">{body}{_footer(answer)}</div>'
+
+
+def render_question(question: str) -> str:
+    """The user's question as the chat shows it (cut if very long)."""
+    shown = question if len(question) <= QUESTION_DISPLAY_CHARS else question[:QUESTION_DISPLAY_CHARS] + "…"
+    return f'<p class="coopqa-question">{escape_text(shown)}</p>'
+
+
+def render_notice(text: str) -> str:
+    """A message from the assistant that is not an answer (empty question, error…)."""
+    return f'<p class="coopqa-notice">{escape_text(text)}</p>'
