@@ -22,3 +22,6 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/pytest -q --timeout=900 "$@"
+echo "== quality guard: the shipped QA set must keep the README's figures"
+.venv/bin/coopqa eval qa/coopqa-fr.jsonl --modes hybrid --quiet \
+  --min-hit1 0.92 --min-hit5 0.99 --min-highlight 0.78 --max-wrongly-abstained 0.05

@@ -1,48 +1,77 @@
-"""Measure retrieval on a QA set: ranking metrics, highlight accuracy, abstention.
+"""Measure retrieval on a QA set: ranking metrics, answer and highlight checks, abstention.
 
-Relevance for a coopqa QA item (JSONL with ``evidence`` and ``answer``): the
-evidence is located in its document, and the answer inside the evidence. A
-passage is relevant when it covers at least half of the evidence's characters
-*and* contains that located answer, i.e. a reader of the passage alone sees the
-answer with enough of its supporting sentence to trust it. (Full containment
-would punish a passage boundary that cuts a long evidence sentence after the
-answer; mere answer containment would reward "2017" found in the wrong
-paragraph.) With ``answer`` only, a passage is relevant when it contains the
-answer, compared accent- and apostrophe-insensitively.
+**What is relevant.** Each answerable question has exactly one relevant
+*unit*, and every retrieved passage is mapped to the unit it stands for:
 
-Metric definitions follow sentence-transformers' InformationRetrievalEvaluator
-and BEIR: hit@k (at least one relevant passage in the top k), recall@k (share
-of the relevant *evidence spans*: one per question, so equal to hit@k here),
-MRR@10, nDCG@10 with binary gains.
+* A coopqa QA item with ``evidence`` (:class:`Judge`): the evidence is located
+  in its document and the answer inside the evidence. A passage is relevant
+  when it covers at least half of the evidence's characters *and* contains
+  that located answer, i.e. a reader of the passage alone sees the answer with
+  enough of its supporting sentence to trust it. (Full containment would
+  punish a passage boundary that cuts a long evidence sentence after the
+  answer; mere answer containment would reward "2017" found in the wrong
+  paragraph.)
+* A QA item with an answer only (:class:`Judge` too; also a SQuAD file asked
+  against the coopqa index): a passage is relevant when it contains one of the
+  answers, compared accent-, case- and apostrophe-insensitively.
+* A SQuAD question over its own file's paragraphs (:class:`ParagraphJudge`,
+  ``--corpus-from-file``): a passage is relevant when it comes from the
+  question's own paragraph, and the ranking is paragraph-level (passages
+  deduplicated by paragraph, keeping the first rank), the usual PIAF/SQuAD
+  passage-retrieval benchmark.
+
+Several relevant passages (two overlapping chunks covering the evidence)
+count once, at the first one's rank: the thing to find is the evidence, not
+every chunk of it.
+
+**Metrics** follow BEIR / sentence-transformers' InformationRetrievalEvaluator
+with binary gains, over answerable questions: hit@k (the relevant unit in the
+top k), recall@k (share of the relevant units found: one per question, so equal
+to hit@k), MRR@10, nDCG@10 (ideal DCG 1). Ranking metrics are computed on the
+ranking even when the retriever abstains; abstention is measured on its own.
+answer-in-passage@k: an answer text appears in one of the top k passages as the
+user sees them. Highlight accuracy: the top passage's highlighted sentence
+holds an answer (``highlight_accuracy`` over all answerable questions with an
+answer, what a user sees; ``highlight_accuracy_top1_relevant`` only where the
+top passage is the relevant one, the highlighter's own quality). Abstention:
+share of unanswerable questions abstained, share of answerable ones wrongly
+abstained. Latency: per question, with its share of the batch encoding.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import statistics
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 
 from coopqa.chunking import Passage
 from coopqa.errors import InputFileError
 from coopqa.lexical import fold_accents
+from coopqa.qa_formats import QAItem, read_qa_jsonl
 from coopqa.retrieval import Answer, Retriever
 
+__all__ = [
+    "KS",
+    "Judge",
+    "Judged",
+    "ModeReport",
+    "ParagraphJudge",
+    "QAItem",
+    "contains_answer",
+    "evaluate",
+    "read_qa_jsonl",
+]
+
 KS = (1, 3, 5, 10)
-
-
-@dataclass(frozen=True)
-class QAItem:
-    qid: str
-    question: str
-    answerable: bool = True
-    answers: tuple[str, ...] = ()
-    evidence: str | None = None
-    doc: str | None = None
-    line: int = 0
+#: Depth of MRR and nDCG.
+DEPTH = 10
+#: The key of the one relevant unit of a question judged by :class:`Judge`.
+RELEVANT = "relevant"
+#: Questions per :meth:`Retriever.ask_many` call: large enough for length-sorted
+#: encoding batches, small enough for a live progress bar.
+CHUNK = 256
 
 
 def normalise_for_match(text: str) -> str:
@@ -51,100 +80,46 @@ def normalise_for_match(text: str) -> str:
     return " ".join(fold_accents(text).split())
 
 
-def read_qa_jsonl(path: Path) -> list[QAItem]:
-    """QA items of a JSONL file; a malformed line is an error naming it."""
-    items: list[QAItem] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(f"cannot read QA file {path}: {error}") from None
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            items.append(_qa_item(line, path, number))
-    if not items:
-        raise InputFileError(f"QA file {path} holds no questions")
-    return items
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    haystack = normalise_for_match(text)
+    return any(normalise_for_match(answer) in haystack for answer in answers)
 
 
-def _qa_item(line: str, path: Path, number: int) -> QAItem:
-    where = f"{path} line {number}"
-    try:
-        record = json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
-        raise InputFileError(f"{where}: not valid JSON") from None
-    if not isinstance(record, dict):
-        raise InputFileError(f"{where}: expected a JSON object")
-    question = record.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise InputFileError(f"{where}: \"question\" must be a non-empty string")
-    answerable = record.get("answerable", True)
-    if not isinstance(answerable, bool):
-        raise InputFileError(f"{where}: \"answerable\" must be true or false")
-    raw_answers = record.get("answers", record.get("answer", []))
-    answers = (raw_answers,) if isinstance(raw_answers, str) else tuple(raw_answers) if isinstance(raw_answers, list) else None
-    if answers is None or not all(isinstance(a, str) and a.strip() for a in answers):
-        raise InputFileError(f"{where}: \"answer\" must be a string or \"answers\" a list of strings")
-    evidence = record.get("evidence")
-    if evidence is not None and (not isinstance(evidence, str) or not evidence.strip()):
-        raise InputFileError(f"{where}: \"evidence\" must be a non-empty string")
-    if answerable and not answers and evidence is None:
-        raise InputFileError(f"{where}: an answerable question needs \"answer\" or \"evidence\"")
-    qid = record.get("id", f"line-{number}")
-    return QAItem(str(qid), question, answerable, answers, evidence, record.get("doc"), number)
+# --------------------------------------------------------------------------- relevance
 
 
-@dataclass
-class Judged:
-    """One question's outcome in one mode."""
+class Relevance(Protocol):
+    """Maps each retrieved passage to the unit it stands for; one unit per question is relevant."""
 
-    item: QAItem
-    answer: Answer
-    first_relevant_rank: int | None
-    highlight_has_answer: bool | None
+    description: str
 
+    def problem(self, item: QAItem) -> str | None:
+        """Why ``item`` cannot be judged against this corpus, or ``None``."""
 
-@dataclass
-class ModeReport:
-    mode: str
-    judged: list[Judged] = field(default_factory=list)
+    def target(self, item: QAItem) -> str:
+        """The key of the question's relevant unit."""
 
-    def metrics(self) -> dict[str, float | int | None]:
-        answerable = [j for j in self.judged if j.item.answerable]
-        unanswerable = [j for j in self.judged if not j.item.answerable]
-        result: dict[str, float | int | None] = {"questions": len(self.judged), "answerable": len(answerable), "unanswerable": len(unanswerable)}
-        ranks = [j.first_relevant_rank for j in answerable]
-        for k in KS:
-            result[f"hit@{k}"] = _share(r is not None and r <= k for r in ranks)
-            result[f"recall@{k}"] = result[f"hit@{k}"]
-        result["mrr@10"] = _mean(1.0 / r if r is not None and r <= 10 else 0.0 for r in ranks)
-        result["ndcg@10"] = _mean(1.0 / math.log2(r + 1) if r is not None and r <= 10 else 0.0 for r in ranks)
-        highlights = [j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None]
-        result["highlight_accuracy"] = _share(highlights) if highlights else None
-        result["wrongly_abstained"] = _share(j.answer.abstained for j in answerable) if answerable else None
-        result["abstained_unanswerable"] = _share(j.answer.abstained for j in unanswerable) if unanswerable else None
-        latencies = sorted(j.answer.latency_ms for j in self.judged)
-        result["latency_p50_ms"] = round(statistics.median(latencies), 2) if latencies else None
-        result["latency_p95_ms"] = round(latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)], 2) if latencies else None
-        return result
+    def unit(self, item: QAItem, passage: Passage) -> str:
+        """The key of the unit ``passage`` stands for (equal to :meth:`target` when relevant)."""
 
 
-def _share(values: Iterable[bool]) -> float:
-    values = list(values)
-    return round(sum(values) / len(values), 4) if values else 0.0
-
-
-def _mean(values: Iterable[float]) -> float:
-    values = list(values)
-    return round(sum(values) / len(values), 4) if values else 0.0
+Located = tuple[str, int, int, tuple[int, int] | None]
 
 
 class Judge:
-    """Decides relevance of passages for QA items against the indexed documents."""
+    """Evidence- or answer-based relevance against the indexed documents (coopqa QA sets)."""
+
+    description = (
+        "a passage is relevant when it covers at least 50 % of the question's evidence and contains its answer "
+        "(evidence located in the indexed documents); for a question with an answer only, when it contains the answer "
+        "(accent-, case- and apostrophe-insensitive). Several relevant passages count once, at the first rank."
+    )
 
     def __init__(self, documents: dict[str, str]) -> None:
         self.documents = documents
+        self._located: dict[str, Located | None] = {}
 
-    def locate(self, item: QAItem) -> tuple[str, int, int, tuple[int, int] | None] | None:
+    def locate(self, item: QAItem) -> Located | None:
         """``(doc, evidence start, evidence end, answer span)`` or ``None`` if not found."""
         if item.evidence is None:
             return None
@@ -162,7 +137,17 @@ class Judge:
                 return doc, where, end, answer_span
         return None
 
-    def is_relevant(self, passage: Passage, item: QAItem, located: tuple[str, int, int, tuple[int, int] | None] | None) -> bool:
+    def problem(self, item: QAItem) -> str | None:
+        if not item.answerable or item.evidence is None:
+            return None
+        located = self._located[item.qid] = self.locate(item)
+        if located is None:
+            return "its evidence is not in the indexed corpus"
+        if item.answers and located[3] is None:
+            return "no answer is a substring of its evidence"
+        return None
+
+    def is_relevant(self, passage: Passage, item: QAItem, located: Located | None) -> bool:
         if located is not None:
             doc, start, end, answer_span = located
             if passage.doc_id != doc:
@@ -173,36 +158,179 @@ class Judge:
             return answer_span is None or (passage.start <= answer_span[0] and answer_span[1] <= passage.end)
         return contains_answer(passage.text, item.answers)
 
+    def target(self, item: QAItem) -> str:
+        return RELEVANT
 
-def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
-    haystack = normalise_for_match(text)
-    return any(normalise_for_match(answer) in haystack for answer in answers)
+    def unit(self, item: QAItem, passage: Passage) -> str:
+        if item.qid not in self._located:
+            self._located[item.qid] = self.locate(item)
+        if self.is_relevant(passage, item, self._located[item.qid]):
+            return RELEVANT
+        return f"{passage.doc_id}#{passage.start}-{passage.end}"
 
 
-def evaluate(retriever: Retriever, items: list[QAItem], modes: list[str], k: int = 10) -> list[ModeReport]:
-    """Ask every question in every mode (the model is loaded once) and judge the answers."""
-    judge = Judge({doc_id: document.text for doc_id, document in retriever.data.documents.items()})
-    located = {}
+class ParagraphJudge:
+    """SQuAD relevance over the file's own paragraphs: the passage comes from the question's paragraph."""
+
+    description = (
+        "a passage is relevant when it comes from the question's own SQuAD paragraph; "
+        "the ranking is paragraph-level (passages deduplicated by paragraph, keeping the first rank)."
+    )
+
+    def problem(self, item: QAItem) -> str | None:
+        return None if item.doc is not None or not item.answerable else "it has no paragraph"
+
+    def target(self, item: QAItem) -> str:
+        return item.doc or ""
+
+    def unit(self, item: QAItem, passage: Passage) -> str:
+        return passage.doc_id
+
+
+# --------------------------------------------------------------------------- judged answers
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One question's outcome in one mode.
+
+    ``ranking`` holds the unit keys of the retrieved passages, deduplicated in
+    rank order; ``target`` the relevant one (``None`` for an unanswerable
+    question). ``answer_rank`` is the rank of the first passage whose text
+    holds an answer.
+    """
+
+    item: QAItem
+    answer: Answer
+    ranking: tuple[str, ...]
+    target: str | None
+    answer_rank: int | None
+    highlight_has_answer: bool | None
+    latency_ms: float
+
+    @property
+    def first_relevant_rank(self) -> int | None:
+        if self.target is None or self.target not in self.ranking:
+            return None
+        return self.ranking.index(self.target) + 1
+
+    @property
+    def failed(self) -> bool:
+        """What the report lists: relevant unit not first or wrongly abstained; unanswerable and answered."""
+        if not self.item.answerable:
+            return not self.answer.abstained
+        return self.answer.abstained or self.first_relevant_rank != 1
+
+
+def judge_answer(item: QAItem, answer: Answer, relevance: Relevance) -> Judged:
+    if not item.answerable:
+        return Judged(item, answer, (), None, None, None, answer.latency_ms)
+    units = dict.fromkeys(relevance.unit(item, hit.passage) for hit in answer.hits)
+    answer_rank = highlight = None
+    if item.answers:
+        answer_rank = next((hit.rank for hit in answer.hits if contains_answer(hit.passage.text, item.answers)), None)
+        if answer.hits:
+            top = answer.hits[0]
+            text = top.passage.text[top.highlight_start - top.passage.start : top.highlight_end - top.passage.start]
+            highlight = contains_answer(text, item.answers)
+    return Judged(item, answer, tuple(units), relevance.target(item), answer_rank, highlight, answer.latency_ms)
+
+
+@dataclass
+class ModeReport:
+    """Every judged question of one mode, and the time the mode took."""
+
+    mode: str
+    judged: list[Judged] = field(default_factory=list)
+    #: Time spent asking and judging, with the shared question encoding counted in every mode.
+    seconds: float = 0.0
+
+    def ranks(self) -> list[int | None]:
+        return [j.first_relevant_rank for j in self.judged if j.item.answerable]
+
+    def recall_curve(self, depth: int = DEPTH) -> list[float]:
+        """recall@1 … recall@depth, for the plot."""
+        ranks = self.ranks()
+        return [_share(r is not None and r <= k for r in ranks) or 0.0 for k in range(1, depth + 1)]
+
+    def metrics(self) -> dict[str, float | int | None]:
+        """The mode's figures (``None`` where the set has nothing to measure)."""
+        answerable = [j for j in self.judged if j.item.answerable]
+        unanswerable = [j for j in self.judged if not j.item.answerable]
+        with_answers = [j for j in answerable if j.item.answers]
+        ranks = self.ranks()
+        result: dict[str, float | int | None] = {"questions": len(self.judged), "answerable": len(answerable), "unanswerable": len(unanswerable)}
+        for k in KS:
+            result[f"hit@{k}"] = _share(r is not None and r <= k for r in ranks)
+        for k in KS:
+            result[f"recall@{k}"] = result[f"hit@{k}"]
+        result[f"mrr@{DEPTH}"] = _mean(1.0 / r if r is not None and r <= DEPTH else 0.0 for r in ranks)
+        result[f"ndcg@{DEPTH}"] = _mean(1.0 / math.log2(r + 1) if r is not None and r <= DEPTH else 0.0 for r in ranks)
+        for k in KS:
+            result[f"answer_in_passage@{k}"] = _share(j.answer_rank is not None and j.answer_rank <= k for j in with_answers)
+        result["highlight_accuracy"] = _share(j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None)
+        result["highlight_accuracy_top1_relevant"] = _share(
+            j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None and j.first_relevant_rank == 1
+        )
+        result["abstained_unanswerable"] = _share(j.answer.abstained for j in unanswerable)
+        result["wrongly_abstained"] = _share(j.answer.abstained for j in answerable)
+        latencies = sorted(j.latency_ms for j in self.judged)
+        result["latency_p50_ms"] = _nearest_rank(latencies, 0.50)
+        result["latency_p95_ms"] = _nearest_rank(latencies, 0.95)
+        result["seconds"] = self.seconds
+        result["questions_per_second"] = len(self.judged) / self.seconds if self.seconds > 0 else None
+        return result
+
+
+def _share(values: Iterable[bool]) -> float | None:
+    flags = list(values)
+    return sum(flags) / len(flags) if flags else None
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    numbers = list(values)
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def _nearest_rank(ordered: list[float], quantile: float) -> float | None:
+    """The nearest-rank percentile: a latency some question really had."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(quantile * len(ordered)) - 1)]
+
+
+# --------------------------------------------------------------------------- running
+
+
+def evaluate(
+    retriever: Retriever,
+    items: list[QAItem],
+    modes: list[str],
+    k: int = DEPTH,
+    relevance: Relevance | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[ModeReport]:
+    """Ask every question in every mode (one loaded model) and judge the answers.
+
+    Questions go to :meth:`Retriever.ask_modes` in chunks of :data:`CHUNK`:
+    each is encoded and searched once, then ranked in every mode. A mode's
+    time is the sum of its questions' latencies (what it would cost alone).
+    ``relevance`` defaults to a :class:`Judge` over the indexed documents; an
+    item it cannot judge is an error naming its row.
+    """
+    relevance = relevance or Judge({doc_id: document.text for doc_id, document in retriever.data.documents.items()})
     for item in items:
-        if item.answerable and item.evidence is not None:
-            found = judge.locate(item)
-            if found is None:
-                raise InputFileError(f"QA line {item.line} ({item.qid}): its evidence is not in the indexed corpus")
-            located[item.qid] = found
-    reports = []
-    for mode in modes:
-        answers = retriever.ask_many([item.question for item in items], k, mode)
-        report = ModeReport(mode)
-        for item, answer in zip(items, answers):
-            first = None
-            highlight = None
-            if item.answerable:
-                where = located.get(item.qid)
-                first = next((hit.rank for hit in answer.hits if judge.is_relevant(hit.passage, item, where)), None)
-                if answer.hits and item.answers:
-                    top = answer.hits[0]
-                    text = retriever.data.documents[top.passage.doc_id].text[top.highlight_start : top.highlight_end]
-                    highlight = contains_answer(text, item.answers)
-            report.judged.append(Judged(item, answer, first, highlight))
-        reports.append(report)
+        reason = relevance.problem(item)
+        if reason is not None:
+            raise InputFileError(f"QA {item.where or item.qid}: {reason}")
+    reports = [ModeReport(mode) for mode in modes]
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start : start + CHUNK]
+        answers = retriever.ask_modes([item.question for item in chunk], k, modes)
+        for report in reports:
+            judged = [judge_answer(item, answer, relevance) for item, answer in zip(chunk, answers[report.mode])]
+            report.judged += judged
+            report.seconds += sum(j.latency_ms for j in judged) / 1000
+            if progress is not None:
+                progress(len(chunk))
     return reports

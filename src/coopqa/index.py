@@ -73,30 +73,38 @@ class IndexData:
     doc_ids: list[str] = field(default_factory=list)
 
     def passage_vectors(self) -> np.ndarray:
-        return np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
+        return self._passage_matrix
 
-    def sentences_of(self, passage: Passage) -> Iterator[tuple[int, int, int]]:
-        """``(sentence number, start, end)`` of the sentences overlapping ``passage``, clipped to it."""
-        lo, hi = self._doc_sentence_range[self._doc_number.get(passage.doc_id, -1)]
-        starts = self.sentences[lo:hi, 0]
-        ends = self.sentences[lo:hi, 1]
-        first = int(np.searchsorted(ends, passage.start, side="right"))
-        last = int(np.searchsorted(starts, passage.end, side="left"))
-        for offset in range(first, last):
-            start = max(int(starts[offset]), passage.start)
-            end = min(int(ends[offset]), passage.end)
+    def sentences_of(self, number: int) -> Iterator[tuple[int, int, int]]:
+        """``(sentence number, start, end)`` of the sentences overlapping passage ``number``, clipped to it."""
+        passage = self.passages[number]
+        lo, hi = self.passage_sentences[number]
+        for sentence in range(int(lo), int(hi)):
+            start = max(int(self.sentences[sentence, 0]), passage.start)
+            end = min(int(self.sentences[sentence, 1]), passage.end)
             if end > start:
-                yield lo + offset, start, end
+                yield sentence, start, end
 
     def __post_init__(self) -> None:
         self.doc_ids = list(self.documents)
-        self._doc_number = {doc_id: number for number, doc_id in enumerate(self.doc_ids)}
-        ranges: dict[int, tuple[int, int]] = {}
-        for number in range(len(self.doc_ids)):
-            positions = np.flatnonzero(self.sentence_doc == number)
-            ranges[number] = (int(positions[0]), int(positions[-1]) + 1) if len(positions) else (0, 0)
-        ranges[-1] = (0, 0)
-        self._doc_sentence_range = ranges
+        self._passage_matrix = np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
+        self.passage_sentences = self._overlapping_sentences()
+
+    def _overlapping_sentences(self) -> np.ndarray:
+        """``[first, last)`` sentence numbers overlapping each passage, found with two vectorised searches.
+
+        Sentences are stored by document, then by position, so ``document
+        number × stride + offset`` orders them globally.
+        """
+        number = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        stride = np.int64(max((len(d.text) for d in self.documents.values()), default=0) + 1)
+        passage_doc = np.array([number[p.doc_id] for p in self.passages], dtype=np.int64)
+        passage_start = np.array([p.start for p in self.passages], dtype=np.int64)
+        passage_end = np.array([p.end for p in self.passages], dtype=np.int64)
+        sentence_doc = self.sentence_doc.astype(np.int64)
+        first = np.searchsorted(sentence_doc * stride + self.sentences[:, 1], passage_doc * stride + passage_start, side="right")
+        last = np.searchsorted(sentence_doc * stride + self.sentences[:, 0], passage_doc * stride + passage_end, side="left")
+        return np.column_stack([first, np.maximum(first, last)]).astype(np.int64).reshape(-1, 2)
 
 
 # --------------------------------------------------------------------------- manifest
@@ -248,16 +256,21 @@ def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, D
     except IndexStoreError:
         return {}
     vectors = data.passage_vectors()
+    passage_rows: dict[str, list[int]] = {}
+    for row, passage in enumerate(data.passages):
+        passage_rows.setdefault(passage.doc_id, []).append(row)
+    # Sentences are stored document by document: one boundary search finds each document's slice.
+    bounds = np.searchsorted(data.sentence_doc, np.arange(len(data.doc_ids) + 1), side="left")
     parts: dict[str, DocumentPart] = {}
     for number, (doc_id, document) in enumerate(data.documents.items()):
-        rows = [i for i, p in enumerate(data.passages) if p.doc_id == doc_id]
-        sentence_rows = np.flatnonzero(data.sentence_doc == number)
+        rows = passage_rows.get(doc_id, [])
+        lo, hi = int(bounds[number]), int(bounds[number + 1])
         parts[document.sha256] = DocumentPart(
             document,
             [data.passages[i] for i in rows],
             vectors[rows],
-            data.sentences[sentence_rows],
-            np.asarray(data.sentence_vectors[sentence_rows]),
+            data.sentences[lo:hi],
+            np.asarray(data.sentence_vectors[lo:hi]),
         )
     return parts
 

@@ -101,17 +101,31 @@ class Retriever:
 
     def ask_many(self, questions: list[str], k: int | None = None, mode: str | None = None) -> list[Answer]:
         """Answer several questions, encoding them in one batch; invalid ones raise."""
-        k, mode = self._check_options(k, mode)
+        mode = self.settings.mode if mode is None else mode
+        return self.ask_modes(questions, k, [mode])[mode]
+
+    def ask_modes(self, questions: list[str], k: int | None, modes: list[str]) -> dict[str, list[Answer]]:
+        """Answer every question in every mode: one encoding and one candidate search per question.
+
+        Each answer's ``latency_ms`` is what that mode alone would have cost:
+        its share of the batch encoding, the shared candidate search, and its
+        own ranking and highlighting.
+        """
+        checked = [self._check_options(k, mode) for mode in modes]
         began = time.perf_counter()
         cleaned = [clean_question(q, self.settings.max_question_chars) for q in questions]
         vectors = self.embedder.encode_queries(cleaned)
-        encoding_share = (time.perf_counter() - began) / max(len(cleaned), 1)
-        answers = []
+        encoding_ms = (time.perf_counter() - began) * 1000 / max(len(cleaned), 1)
+        answers: dict[str, list[Answer]] = {mode: [] for _, mode in checked}
         for question, vector in zip(cleaned, vectors):
             started = time.perf_counter()
-            answer = self._answer(question, vector, k, mode)
-            elapsed_ms = (time.perf_counter() - started + encoding_share) * 1000
-            answers.append(replace(answer, latency_ms=round(elapsed_ms, 2)))
+            evidence = self._gather(question, vector)
+            shared_ms = encoding_ms + (time.perf_counter() - started) * 1000
+            for depth, mode in checked:
+                ranked_at = time.perf_counter()
+                answer = self._answer(evidence, depth, mode)
+                own_ms = (time.perf_counter() - ranked_at) * 1000
+                answers[mode].append(replace(answer, latency_ms=round(shared_ms + own_ms, 2)))
         return answers
 
     # ----------------------------------------------------------------- internals
@@ -125,25 +139,25 @@ class Retriever:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         return k, mode
 
-    def _answer(self, question: str, vector: np.ndarray, k: int, mode: str) -> Answer:
-        evidence = self._gather(question, vector)
+    def _answer(self, evidence: _Evidence, k: int, mode: str) -> Answer:
+        signals = evidence.signals
         if mode == "dense":
-            scores = evidence.signals.passage_dense
+            scores = signals.passage_dense
         elif mode == "bm25":
-            scores = evidence.signals.passage_lexical
+            scores = signals.passage_lexical
         else:
-            scores = self.fusion.combine(evidence.signals)
+            scores = self.fusion.combine(signals)
         order = np.argsort(-scores, kind="stable")
         if mode == "bm25":
-            order = order[evidence.signals.passage_lexical[order] > 0]
+            order = order[signals.passage_lexical[order] > 0]
         hits = []
         for rank, position in enumerate(order[:k], start=1):
-            passage = self.data.passages[int(evidence.candidates[position])]
-            start, end = evidence.best_sentence[position]
-            hits.append(Hit(rank, passage, float(scores[position]), start, end))
-        confidence = float(evidence.signals.passage_dense.max()) if len(evidence.candidates) else 0.0
-        abstained = not hits or self._abstains(question, confidence, hits[0].passage)
-        return Answer(question, mode, abstained, tuple(hits), 0.0, round(confidence, 4))
+            number = int(evidence.candidates[position])
+            start, end = self._highlight(number, evidence)
+            hits.append(Hit(rank, self.data.passages[number], float(scores[position]), start, end))
+        confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
+        abstained = not hits or self._abstains(evidence.question, confidence, hits[0].passage)
+        return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4))
 
     def _abstains(self, question: str, confidence: float, best: Passage) -> bool:
         """No answer when the closest passage is not close, or shares too few of the question's words.
@@ -165,44 +179,52 @@ class Retriever:
         return overlap < self.settings.abstain_min_overlap
 
     def _gather(self, question: str, vector: np.ndarray) -> _Evidence:
-        """Candidates (top passages by cosine and by BM25) and their four signals."""
+        """Candidates (top passages by cosine and by BM25) and their four signals, vectorised."""
         data = self.data
         depth = min(CANDIDATES, data.dense.ntotal)
         _, dense_ids = data.dense.search(vector.reshape(1, -1), depth)
         lexical_all = data.lexical.scores(question)
         candidates = np.union1d(dense_ids[0][dense_ids[0] >= 0], _top(lexical_all, depth)).astype(np.int64)
-        passage_vectors = np.vstack([data.dense.reconstruct(int(i)) for i in candidates])
         sentence_lexical_all = data.sentence_lexical.scores(question)
-        question_terms = analyse(question)
+        ranges = data.passage_sentences[candidates]
+        counts = ranges[:, 1] - ranges[:, 0]
+        sentence_ids = np.concatenate([np.arange(lo, hi) for lo, hi in ranges]) if counts.sum() else np.zeros(0, np.int64)
         sentence_dense = np.zeros(len(candidates), dtype=np.float32)
         sentence_lexical = np.zeros(len(candidates), dtype=np.float32)
-        best_sentence: list[tuple[int, int]] = []
-        top_sentence_lexical = float(sentence_lexical_all.max()) if sentence_lexical_all.size else 0.0
-        for position, number in enumerate(candidates):
-            passage = data.passages[int(number)]
-            spans = list(data.sentences_of(passage))
-            if not spans:
-                best_sentence.append((passage.start, passage.end))
-                continue
-            ids = np.array([n for n, _, _ in spans])
-            cosines = data.sentence_vectors[ids] @ vector
-            lexical = sentence_lexical_all[ids]
-            sentence_dense[position] = cosines.max()
-            sentence_lexical[position] = lexical.max()
-            first, last = _highlight_choice(cosines, lexical, top_sentence_lexical, bool(question_terms))
-            best_sentence.append((spans[first][1], spans[last][2]))
-        signals = Signals(passage_vectors @ vector, lexical_all[candidates], sentence_dense, sentence_lexical)
-        return _Evidence(candidates, signals, best_sentence)
+        has_sentences = counts > 0
+        if has_sentences.any():
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])[has_sentences]
+            sentence_dense[has_sentences] = np.maximum.reduceat(data.sentence_vectors[sentence_ids] @ vector, offsets)
+            sentence_lexical[has_sentences] = np.maximum.reduceat(sentence_lexical_all[sentence_ids], offsets)
+        signals = Signals(data.passage_vectors()[candidates] @ vector, lexical_all[candidates], sentence_dense, sentence_lexical)
+        return _Evidence(question, vector, candidates, signals, sentence_lexical_all)
+
+    def _highlight(self, number: int, evidence: _Evidence) -> tuple[int, int]:
+        """Document offsets of the sentence(s) of passage ``number`` that best answer."""
+        spans = list(self.data.sentences_of(number))
+        if not spans:
+            passage = self.data.passages[number]
+            return passage.start, passage.end
+        ids = np.array([sentence for sentence, _, _ in spans])
+        cosines = self.data.sentence_vectors[ids] @ evidence.vector
+        lexical_all = evidence.sentence_lexical_all
+        top_lexical = float(lexical_all.max()) if lexical_all.size else 0.0
+        first, last = _highlight_choice(cosines, lexical_all[ids], top_lexical)
+        return spans[first][1], spans[last][2]
 
 
 @dataclass(frozen=True)
 class _Evidence:
+    """What one question's candidate search found, shared by every mode."""
+
+    question: str
+    vector: np.ndarray
     candidates: np.ndarray
     signals: Signals
-    best_sentence: list[tuple[int, int]]
+    sentence_lexical_all: np.ndarray
 
 
-def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float, has_terms: bool) -> tuple[int, int]:
+def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float) -> tuple[int, int]:
     """The sentence(s) that best answer, as a range of sentence positions.
 
     A sentence scores its cosine plus 0.3 × its share of the best sentence BM25.
@@ -214,7 +236,7 @@ def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: flo
     neighbour rule at margin 0.15 (mean highlight 291 characters, against 242
     for one sentence).
     """
-    lexical_share = lexical / top_lexical if has_terms and top_lexical > 0 else np.zeros_like(lexical)
+    lexical_share = lexical / top_lexical if top_lexical > 0 else np.zeros_like(lexical)
     scores = cosines + HIGHLIGHT_LEXICAL_WEIGHT * lexical_share
     best = int(np.argmax(scores))
     neighbours = [n for n in (best - 1, best + 1) if 0 <= n < len(scores)]
