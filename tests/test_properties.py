@@ -182,7 +182,6 @@ def test_ask_answers_or_refuses_cleanly(retriever: Retriever, question: Any, k: 
     check_answer(answer, retriever, k, mode)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a lone UTF-16 surrogate passes clean_question and crashes the tokenizer (TypeError), see docs/reliability.md")
 @pytest.mark.parametrize("question", ["Qui finance \ud800 le projet AMEM ?", "AMEM \udfff", json.loads('"Qui \\udbff finance AMEM ?"')])
 def test_lone_surrogate_in_question_is_a_question_error(retriever: Retriever, question: str) -> None:
     # Reachable from a batch line {"question": "\\ud800…"} and from the /ask API (JSON escapes).
@@ -226,7 +225,6 @@ def test_read_batch_gives_records_or_an_input_error(scratch: Path, content: byte
         assert isinstance(record, dict) and isinstance(record["question"], str) and record["question"].strip()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: json.loads raises ValueError (not JSONDecodeError) for an integer over 4300 digits; read_batch lets it escape")
 def test_batch_line_with_a_huge_number_is_an_input_error(scratch: Path) -> None:
     path = scratch / "bigint.jsonl"
     path.write_text('{"question": "Qui finance AMEM ?", "n": ' + "7" * 5000 + "}\n", encoding="utf-8")
@@ -386,7 +384,6 @@ def test_corpus_file_reads_to_exact_sections_and_passages(scratch: Path, file: t
             assert text[span.start : span.end] == text[span.start : span.end].strip()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: BeautifulSoup's ParserRejectedMarkup escapes read_document instead of a CorpusError naming the file")
 def test_html_rejected_by_the_parser_is_a_corpus_error(scratch: Path) -> None:
     path = scratch / "rejected.html"
     path.write_bytes(b"<p>Le projet <![x Atlas</p>")

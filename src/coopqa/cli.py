@@ -141,9 +141,13 @@ def _lines(handle: Any, path: Path) -> Iterator[str]:
 def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as error:
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-        raise InputFileError(f"{path} line {number}: not valid JSON ({reason})") from None
+        # Unpaired surrogates (JSON "\\ud800") cannot be printed back as UTF-8: refuse them up front.
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputFileError(f"{path} line {number}: holds an unpaired surrogate (\\ud800-\\udfff), not valid text") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, or an integer over Python's digit limit
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise InputFileError(f"{path} line {number}: not valid JSON ({reason[:120]})") from None
     if not isinstance(record, dict):
         raise InputFileError(f"{path} line {number}: expected a JSON object, got {type(record).__name__}")
     question = record.get("question")

@@ -73,8 +73,12 @@ def _decode(path: Path, data: bytes) -> str:
 
 def _html_text(path: Path, data: bytes) -> tuple[str, list[Heading]]:
     from bs4 import BeautifulSoup
+    from bs4.exceptions import ParserRejectedMarkup
 
-    soup = BeautifulSoup(_decode(path, data), "html.parser")
+    try:
+        soup = BeautifulSoup(_decode(path, data), "html.parser")
+    except ParserRejectedMarkup as error:
+        raise CorpusError(f"{path} is HTML the parser rejects ({str(error).splitlines()[0][:100]})", "fix or remove the file") from None
     for hidden in soup(["script", "style", "noscript", "template", "head"]):
         hidden.decompose()
     parts: list[str] = []

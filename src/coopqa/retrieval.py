@@ -66,6 +66,8 @@ def clean_question(question: object, max_chars: int) -> str:
             "shorten it (or raise max_question_chars)",
             reason="too_long",
         )
+    if any("\ud800" <= ch <= "\udfff" for ch in cleaned):  # JSON may escape a lone UTF-16 half
+        raise InvalidQuestionError("the question holds an unpaired surrogate character", "send valid UTF-8 text", reason="bad_characters")
     if not re.search(r"\w", cleaned):
         raise InvalidQuestionError("the question has no words", "type a question in French", reason="no_words")
     return cleaned

@@ -49,6 +49,7 @@ QUEUE_SIZE = 64
 
 EMPTY_QUESTION = "Votre question est vide : écrivez une question en français, par exemple « {example} »"
 TOO_LONG = "Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la et reposez-la."
+BAD_CHARACTERS = "Votre question contient des caractères invalides (texte mal encodé). Retapez-la, s'il vous plaît."
 NO_WORDS = "Je n'ai pas compris la question : elle ne contient aucun mot. Reformulez-la en français."
 BAD_SETTINGS = "Réglages invalides : choisissez entre 1 et 100 passages et un mode hybride, sémantique ou lexical."
 INTERNAL_ERROR = "Désolé, une erreur interne est survenue. Réessayez dans un instant."
@@ -106,6 +107,8 @@ def explain(error: CoopqaError, question: str, max_chars: int) -> str:
     if isinstance(error, InvalidQuestionError):
         if error.reason in ("empty", "not_text"):
             return EMPTY_QUESTION.format(example=EXAMPLES[0])
+        if error.reason == "bad_characters":
+            return BAD_CHARACTERS
         if error.reason == "too_long":
             return TOO_LONG.format(length=len(" ".join(question.split())), limit=max_chars)
         return NO_WORDS
