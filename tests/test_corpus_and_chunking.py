@@ -78,6 +78,37 @@ def test_markdown_and_html_headings_give_section_paths(tmp_path: Path) -> None:
     assert page.sections[-1].path[-1] == "Budget" and "35 M€" in page.text[page.sections[-1].start : page.sections[-1].end]
 
 
+def test_nested_headings_open_and_close_where_the_layout_says(tmp_path: Path) -> None:
+    # Pins the exact sections the one-pass sweep of build_sections must give (it replaced a quadratic
+    # scan, bug 8): glued sub-headings end at the next blank line, a numbered one nests one level deeper,
+    # a heading of the same level closes the previous one, and the document's title is in no path.
+    plain = (
+        "Titre du document\n\nPartie A\n\nIntro de A.\nSous-partie\nTexte de la sous-partie.\n1. Point un\nDétail du point.\n\n"
+        "Hors de la sous-partie.\n\nPartie B\n\nTexte de B.\n"
+    )
+    (tmp_path / "plan.txt").write_text(plain, encoding="utf-8")
+    document = read_document(tmp_path / "plan.txt", tmp_path)
+    assert document.title == "Titre du document"
+    assert [(plain[s.start : s.end].strip(), s.path) for s in document.sections] == [
+        ("Intro de A.", ("Partie A",)),
+        ("Texte de la sous-partie.", ("Partie A", "Sous-partie")),
+        ("Détail du point.", ("Partie A", "Sous-partie", "1. Point un")),
+        ("Hors de la sous-partie.", ("Partie A",)),
+        ("Texte de B.", ("Partie B",)),
+    ]
+    # Closing #s are not part of a Markdown title, but a title made of #s alone keeps its first one.
+    markdown = "# Titre ##\n\nIntro.\n\n## A #\n\nTexte A.\n\n### A1\n\nTexte A1.\n\n## #\n\nTexte dièse.\n"
+    (tmp_path / "plan.md").write_text(markdown, encoding="utf-8")
+    document = read_document(tmp_path / "plan.md", tmp_path)
+    assert document.title == "Titre"
+    assert [(markdown[s.start : s.end].strip(), s.path) for s in document.sections] == [
+        ("Intro.", ()),
+        ("Texte A.", ("A",)),
+        ("Texte A1.", ("A", "A1")),
+        ("Texte dièse.", ("#",)),
+    ]
+
+
 def test_pdf_text_is_read(tmp_path: Path) -> None:
     pypdf = pytest.importorskip("pypdf")
     writer = pypdf.PdfWriter()

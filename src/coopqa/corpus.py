@@ -10,6 +10,7 @@ directly above its paragraph (sub-level).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import re
@@ -118,10 +119,17 @@ def _pdf_text(path: Path, data: bytes) -> str:
     return "\n\n".join(page.strip() for page in pages)
 
 
+#: An ATX heading line. The closing ``#``s are stripped in Python, not by a lazy ``(.+?)[ \t#]*$``:
+#: that pattern backtracks quadratically on a long line ending in many ``#``, spaces or tabs.
+_ATX_HEADING = re.compile(r"(?m)^(#{1,6})[ \t]+(.+)$")
+
+
 def _markdown_headings(text: str) -> list[Heading]:
     headings = []
-    for match in re.finditer(r"(?m)^(#{1,6})[ \t]+(.+?)[ \t#]*$", text):
-        headings.append(Heading(match.start(), match.end(), len(match.group(1)), match.group(2).strip()))
+    for match in _ATX_HEADING.finditer(text):
+        content = match.group(2)
+        title = content.rstrip(" \t#") or content[:1]  # what the lazy group took: at least one character
+        headings.append(Heading(match.start(), match.end(), len(match.group(1)), title.strip()))
     return headings
 
 
@@ -159,6 +167,7 @@ def _plain_headings(text: str) -> list[Heading]:
     for line in lines:
         starts.append(starts[-1] + len(line))
     blank = [not line.strip() for line in lines]
+    next_blank = _next_blank_lines(blank)
     headings: list[Heading] = []
     for i, line in enumerate(lines):
         if blank[i]:
@@ -173,21 +182,57 @@ def _plain_headings(text: str) -> list[Heading]:
             level = 1
         elif _looks_like_heading(content, 8) and not after_blank:
             level = 3 if _NUMBERED.match(title) else 2
-            if not after_blank:
-                following_blank = next((j for j in range(i + 1, len(lines)) if blank[j]), len(lines))
-                scope_end = starts[following_blank]
+            scope_end = starts[next_blank[i + 1]]
         if level:
             start = starts[i] + lead
             headings.append(Heading(start, start + len(title), level, title, scope_end))
     return headings
 
 
+def _next_blank_lines(blank: list[bool]) -> list[int]:
+    """For each line, the index of the first blank line at or after it (``len(blank)`` if none).
+
+    Filled once from the end, so a text of glued heading lines is not scanned
+    ahead again for each of them (which was quadratic).
+    """
+    following = [len(blank)] * (len(blank) + 1)
+    for i in range(len(blank) - 1, -1, -1):
+        following[i] = i if blank[i] else following[i + 1]
+    return following
+
+
 def _scope_ends(text: str, headings: list[Heading]) -> list[int]:
-    ends = []
-    for i, heading in enumerate(headings):
-        end = next((h.start for h in headings[i + 1 :] if h.level <= heading.level), len(text))
-        ends.append(min(end, heading.scope_end) if heading.scope_end is not None else end)
+    """Where each heading stops governing the text: the next heading of its level or higher, or its own scope end.
+
+    A right-to-left monotonic stack finds every "next heading of level <= this
+    one" in one pass: a heading passed over (deeper than the current one) can
+    never be the answer for an earlier heading, since the current one comes first.
+    """
+    ends = [len(text)] * len(headings)
+    stack: list[Heading] = []  # later headings; the top is the nearest, and levels never rise going down
+    for i in range(len(headings) - 1, -1, -1):
+        heading = headings[i]
+        while stack and stack[-1].level > heading.level:
+            stack.pop()
+        if stack:
+            ends[i] = stack[-1].start
+        stack.append(heading)
+        if heading.scope_end is not None:
+            ends[i] = min(ends[i], heading.scope_end)
     return ends
+
+
+class _HeadingLines:
+    """Answers "does ``[start, end)`` lie inside one heading line?" by bisection, for any list of heading spans."""
+
+    def __init__(self, headings: list[Heading]) -> None:
+        spans = sorted((h.start, h.end) for h in headings)
+        self._starts = [start for start, _ in spans]
+        self._furthest_end = list(itertools.accumulate((end for _, end in spans), max))
+
+    def cover(self, start: int, end: int) -> bool:
+        last = bisect.bisect_right(self._starts, start) - 1  # headings starting at or before ``start``
+        return last >= 0 and self._furthest_end[last] >= end
 
 
 def build_sections(text: str, headings: list[Heading], title: str) -> tuple[Section, ...]:
@@ -196,17 +241,31 @@ def build_sections(text: str, headings: list[Heading], title: str) -> tuple[Sect
     The document's title is left out of the path (every passage would carry
     it). Heading lines themselves belong to no section, so no passage cites a
     bare heading.
+
+    The cuts are swept once, in order. Every heading end and scope end is a cut,
+    so a heading governs the stretch ``[start, end)`` between two cuts exactly
+    when ``heading.end <= start < scope end``: it is opened when the sweep passes
+    its end and closed when the sweep reaches its scope end. At most one heading
+    per level is open, so each path costs its depth, not the number of headings.
     """
     scope_ends = _scope_ends(text, headings)
     cuts = sorted({0, len(text), *(h.start for h in headings), *(h.end for h in headings), *scope_ends})
-    inside_heading = [(h.start, h.end) for h in headings]
+    heading_lines = _HeadingLines(headings)
+    by_end = sorted((i for i in range(len(headings)) if headings[i].end < scope_ends[i]), key=lambda i: headings[i].end)
+    by_scope = sorted(range(len(headings)), key=lambda i: scope_ends[i])
+    opened = closed = 0
+    open_headings: set[int] = set()
     sections: list[Section] = []
     for start, end in itertools.pairwise(cuts):
-        if any(a <= start and end <= b for a, b in inside_heading) or not text[start:end].strip():
+        while opened < len(by_end) and headings[by_end[opened]].end <= start:
+            open_headings.add(by_end[opened])
+            opened += 1
+        while closed < len(by_scope) and scope_ends[by_scope[closed]] <= start:
+            open_headings.discard(by_scope[closed])
+            closed += 1
+        if heading_lines.cover(start, end) or not text[start:end].strip():
             continue
-        path = tuple(
-            h.title for h, scope in zip(headings, scope_ends) if h.end <= start and end <= scope and h.title != title
-        )
+        path = tuple(headings[i].title for i in sorted(open_headings) if headings[i].title != title)
         if sections and sections[-1].path == path and sections[-1].end == start:
             sections[-1] = Section(sections[-1].start, end, path)
         else:
