@@ -22,10 +22,11 @@ import os
 import re
 import signal
 import string
+import sys
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -235,6 +236,10 @@ def test_batch_line_with_a_huge_number_is_an_input_error(scratch: Path) -> None:
 # --------------------------------------------------------------------------- QA files
 
 QA_KEYS = ["question", "answer", "answers", "evidence", "doc", "id", "answerable"]
+#: A JSON "\\ud800" escape decodes to an unpaired surrogate, which no UTF-8 file can hold as such.
+SQUAD_WITH_A_SURROGATE_CONTEXT = json.dumps(
+    {"data": [{"paragraphs": [{"context": "Rabat \ud800", "qas": [{"question": "Où ?", "answers": [{"text": "Rabat"}]}]}]}]}
+)
 
 
 def qa_records() -> st.SearchStrategy[dict[str, Any]]:
@@ -285,18 +290,21 @@ def squad_files() -> st.SearchStrategy[bytes]:
 @example(content=b'{"data": ' + b"[" * 100_000 + b"]}", suffix=".json", skip_invalid=True)
 @example(content=b"question\n" + b'"' * 1000, suffix=".csv", skip_invalid=True)
 @example(content=b"\xff\xfe", suffix=".csv", skip_invalid=False)
+@example(content=b'{"question": "Qui ?", "answer": "x", "id": "\\udfff"}\n{"question": "Qui ?", "answer": "y"}', suffix=".jsonl", skip_invalid=True)
+@example(content=SQUAD_WITH_A_SURROGATE_CONTEXT.encode(), suffix=".json", skip_invalid=True)
 def test_qa_files_give_questions_or_an_input_error(scratch: Path, content: bytes, suffix: str, skip_invalid: bool) -> None:
     path = scratch / f"qa{suffix}"
     path.write_bytes(content)
     try:
         qaset = read_qa_file(path, skip_invalid=skip_invalid)
     except InputFileError as error:
-        assert "\n" not in error.one_line()
+        assert "\n" not in error.one_line() and str(path) in error.one_line()
         return
     assert qaset.items and qaset.format in ("jsonl", "csv", "squad")
     assert len({item.qid for item in qaset.items}) == len(qaset.items)
     for item in qaset.items:
         assert isinstance(item.question, str) and item.question.strip()
+        "".join([item.qid, item.question, *item.answers, item.evidence or "", item.doc or ""]).encode("utf-8")  # text, not lone surrogates
         assert isinstance(item.answerable, bool)
         assert all(isinstance(answer, str) and answer.strip() for answer in item.answers)
         assert not item.answerable or item.answers or item.evidence
@@ -304,26 +312,57 @@ def test_qa_files_give_questions_or_an_input_error(scratch: Path, content: bytes
         assert not qaset.problems
     for document in qaset.documents:
         assert all(0 <= s.start < s.end <= len(document.text) for s in document.sections)
+        (document.doc_id + document.text).encode("utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: QA readers let ValueError, csv.Error and RecursionError escape (see docs/reliability.md)")
 @pytest.mark.parametrize(
-    ("name", "content"),
+    ("name", "content", "where"),
     [
-        ("huge-int.jsonl", '{"question": "Qui ?", "answer": "x", "n": ' + "7" * 5000 + "}\n"),
-        ("huge-int.json", '{"data": [], "n": ' + "7" * 5000 + "}"),
-        ("huge-field.csv", 'question,answer\n"' + "a" * 200_000 + '",x\n'),
-        ("nested-answers.csv", "question,answers\nQui ?," + "[" * 100_000 + "\n"),
-        ("huge-int-answers.csv", "question,answers\nQui ?," + "7" * 5000 + "\n"),
+        ("huge-int.jsonl", '{"question": "Qui ?", "answer": "x", "n": ' + "7" * 5000 + "}\n", "line 1: not valid JSON (Exceeds the limit (4300 digits)"),
+        ("huge-int.json", '{"data": [], "n": ' + "7" * 5000 + "}", "is not valid JSON (Exceeds the limit (4300 digits)"),
+        ("huge-field.csv", 'question,answer\n"' + "a" * 200_000 + '",x\n', "row at line 2: not valid CSV (field larger than field limit"),
+        ("unclosed-quote.csv", 'question,answer\nQui ?,x\n"Quand ?,x\n' + "Qui ?,y\n" * 20_000, "row at line 3: not valid CSV"),
+        ("nested-answers.csv", "question,answers\nQui ?," + "[" * 100_000 + "\n", 'row at line 2: "answers" must be a JSON list'),
+        ("huge-int-answers.csv", "question,answers\nQui ?," + "7" * 5000 + "\n", 'row at line 2: "answers" must be a JSON list'),
+        ("surrogate.jsonl", '{"question": "Qui \\ud800 ?", "answer": "x"}\n', "line 1: holds an unpaired surrogate"),
+        ("surrogate-context.json", SQUAD_WITH_A_SURROGATE_CONTEXT, 'data[0].paragraphs[0]: its "context" holds an unpaired surrogate'),
     ],
-    ids=["jsonl-huge-int", "squad-huge-int", "csv-field-over-128k", "csv-deeply-nested-answers", "csv-huge-int-answers"],
+    ids=[
+        "jsonl-huge-int",
+        "squad-huge-int",
+        "csv-field-over-128k",
+        "csv-unclosed-quote",
+        "csv-deeply-nested-answers",
+        "csv-huge-int-answers",
+        "jsonl-lone-surrogate",
+        "squad-lone-surrogate-in-context",
+    ],
 )
-def test_malformed_qa_file_is_an_input_error(scratch: Path, name: str, content: str) -> None:
+def test_malformed_qa_file_is_an_input_error(scratch: Path, name: str, content: str, where: str) -> None:
+    # Was bug 6: ValueError (integers over 4,300 digits, unpaired surrogates), csv.Error and RecursionError escaped.
     path = scratch / name
     path.write_text(content, encoding="utf-8")
+    messages = []
     for skip_invalid in (False, True):
-        with pytest.raises(InputFileError):
+        with pytest.raises(InputFileError) as caught:
             read_qa_file(path, skip_invalid=skip_invalid)
+        messages.append(caught.value.one_line())
+    assert all(str(path) in message and "\n" not in message for message in messages)
+    assert where in messages[0], "without --skip-invalid, the message says where and why"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_qa_file_nested_right_up_to_the_recursion_limit_is_read_or_refused(scratch: Path, suffix: str) -> None:
+    # json.loads can just manage a depth that a recursive check a few frames deeper cannot: every depth
+    # around the limit must give questions or an InputFileError, never a RecursionError.
+    path = scratch / f"deep{suffix}"
+    limit = sys.getrecursionlimit()
+    for depth in range(limit - 300, limit + 5):
+        record = '{"question": "Où ?", "answers": [{"text": "Rabat"}], "n": ' + "[" * depth + "]" * depth + "}"
+        squad = '{"data": [{"paragraphs": [{"context": "Rabat", "qas": [' + record + "]}]}]}"
+        path.write_text(squad if suffix == ".json" else record + "\n", encoding="utf-8")
+        with suppress(InputFileError):
+            read_qa_file(path)
 
 
 # --------------------------------------------------------------------------- corpus files

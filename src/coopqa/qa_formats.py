@@ -27,7 +27,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from coopqa.errors import InputFileError
 
 FORMATS = ("jsonl", "csv", "squad")
 _SKIP_HINT = "fix it, or pass --skip-invalid to skip malformed rows"
+_CSV_HINT = "fix it (an unclosed quote makes the rest of the file one field); --skip-invalid cannot skip a row the CSV parser cannot read"
+_SURROGATE = "holds an unpaired surrogate (\\ud800-\\udfff), not valid text"
 _TRUE = frozenset({"true", "1", "yes", "y", "oui", "vrai"})
 _FALSE = frozenset({"false", "0", "no", "n", "non", "faux"})
 
@@ -157,6 +159,10 @@ def detect_format(path: Path, text: str) -> tuple[str, Any]:
         if error.msg != "Extra data" and path.suffix.lower() == ".json":
             raise InputFileError(f"{path} is not valid JSON (line {error.lineno} column {error.colno}: {error.msg})") from None
         return "jsonl", None
+    except ValueError as error:  # e.g. an integer over Python's digit limit; a JSON Lines file gets its bad line named
+        if path.suffix.lower() == ".json":
+            raise InputFileError(f"{path} is not valid JSON ({json_error_reason(error)})") from None
+        return "jsonl", None
     if isinstance(whole, dict) and "data" in whole:
         return "squad", whole
     return "jsonl", None
@@ -165,6 +171,47 @@ def detect_format(path: Path, text: str) -> tuple[str, Any]:
 def _printable(text: str) -> str:
     """``text`` as is if it prints on one line, else quoted: messages stay one line."""
     return text if text.isprintable() else repr(text)
+
+
+def json_error_reason(error: ValueError | RecursionError) -> str:
+    """Why ``json.loads`` refused a text, short and on one line.
+
+    ``json.loads`` raises more than :class:`json.JSONDecodeError`: a plain
+    :class:`ValueError` for an integer over Python's 4,300-digit limit and
+    :class:`RecursionError` for deep nesting. Readers catch
+    ``(ValueError, RecursionError)`` and word all three with this. Python's
+    advice after the ``;`` (``sys.set_int_max_str_digits()``) is dropped: a
+    user cannot act on it.
+    """
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return " ".join(str(error).split(";")[0].split())[:120]
+
+
+def holds_unpaired_surrogate(value: Any) -> bool:
+    """Whether parsed JSON holds a lone surrogate (from a ``"\\ud800"`` escape) in any key or string.
+
+    Such a string is not text: it cannot be written as UTF-8, so it would fail
+    later (hashing a paragraph, writing the report) instead of being refused
+    here. The walk uses a list, not recursion: JSON that ``json.loads`` just
+    managed to parse can be one level too deep for a recursive check.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 # --------------------------------------------------------------------------- JSONL and CSV rows
@@ -203,12 +250,15 @@ def _read_jsonl(text: str, qaset: QASet) -> None:
         where = f"line {number}"
         try:
             record = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            qaset.refuse(where, f"not valid JSON ({json_error_reason(error)})")
+            continue
+        try:
             if not isinstance(record, dict):
                 raise _Invalid(f"expected a JSON object, got {type(record).__name__}")
+            if holds_unpaired_surrogate(record):
+                raise _Invalid(_SURROGATE)
             qaset.add(_item_from_record(record, where, number))
-        except (json.JSONDecodeError, RecursionError) as error:
-            reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-            qaset.refuse(where, f"not valid JSON ({reason})")
         except _Invalid as error:
             qaset.refuse(where, str(error))
 
@@ -226,7 +276,7 @@ def _csv_value(column: str, value: str) -> Any:
     if column == "answers":
         try:
             answers = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             raise _Invalid('"answers" must be a JSON list of strings, e.g. ["2017", "en 2017"]') from None
         return answers
     return value
@@ -235,13 +285,11 @@ def _csv_value(column: str, value: str) -> Any:
 def _read_csv(text: str, qaset: QASet) -> None:
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header_line.count)  # the header's most frequent separator; "," on a tie
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader, [])]
+    rows = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), qaset.path)
+    header = [name.strip().lower() for name in next(rows, (1, []))[1]]
     if "question" not in header:
         raise InputFileError(f'{qaset.path}: the CSV header has no "question" column (found: {", ".join(map(_printable, header)) or "nothing"})')
-    end_of_previous = reader.line_num
-    for row in reader:
-        number, end_of_previous = end_of_previous + 1, reader.line_num
+    for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         where = f"row at line {number}"
@@ -252,6 +300,25 @@ def _read_csv(text: str, qaset: QASet) -> None:
             qaset.add(_item_from_record({k: v for k, v in record.items() if v is not None}, where, number))
         except _Invalid as error:
             qaset.refuse(where, str(error))
+
+
+def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each row with the line it starts on; a row the parser cannot read stops the file, naming that line.
+
+    A :class:`csv.Error` (a field over the 128 KiB limit, often an unclosed
+    quote) leaves the parser mid-row, so the rows after it cannot be trusted
+    and ``--skip-invalid`` cannot skip it.
+    """
+    end_of_previous = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputFileError(f"{path} row at line {end_of_previous + 1}: not valid CSV ({error})", _CSV_HINT) from None
+        yield end_of_previous + 1, row
+        end_of_previous = reader.line_num
 
 
 # --------------------------------------------------------------------------- SQuAD
@@ -272,13 +339,19 @@ def _read_squad(whole: dict[str, Any], qaset: QASet) -> None:
             continue
         title = article.get("title")
         title = title.strip() if isinstance(title, str) and title.strip() else f"article {a}"
+        if holds_unpaired_surrogate(title):  # it names the article's documents
+            qaset.refuse(path, f'its "title" {_SURROGATE}')
+            continue
         for p, paragraph in enumerate(article["paragraphs"]):
             where = f"{path}.paragraphs[{p}]"
             context = paragraph.get("context") if isinstance(paragraph, dict) else None
             qas = paragraph.get("qas", []) if isinstance(paragraph, dict) else None
+            count = f" (its {len(qas)} question(s) are skipped)" if isinstance(qas, list) and qas else ""
             if not isinstance(context, str) or not context.strip() or not isinstance(qas, list):
-                count = f" (its {len(qas)} question(s) are skipped)" if isinstance(qas, list) and qas else ""
                 qaset.refuse(where, f'a paragraph needs a non-empty "context" and a "qas" list{count}')
+                continue
+            if holds_unpaired_surrogate(context):
+                qaset.refuse(where, f'its "context" {_SURROGATE}{count}')
                 continue
             doc_id = doc_of_text.get(context)
             if doc_id is None:
@@ -309,6 +382,8 @@ def _read_squad_question(qa: Any, path: str, context: str, doc_id: str, qaset: Q
     try:
         if not isinstance(qa, dict):
             raise _Invalid("a question must be a JSON object")
+        if holds_unpaired_surrogate(qa):
+            raise _Invalid(_SURROGATE)
         question = qa.get("question")
         if not isinstance(question, str) or not question.strip():
             raise _Invalid('"question" must be a non-empty string')
