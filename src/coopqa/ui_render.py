@@ -45,8 +45,14 @@ CSS = """
 
 
 def escape_text(text: str) -> str:
-    """``text`` as inert HTML: no tag, entity, Markdown or line break survives as syntax."""
-    return text.replace("\r\n", "\n").translate(_INERT).replace("\n", "<br>")
+    """``text`` as inert HTML: no tag, entity, Markdown or line break survives as syntax.
+
+    Every line end becomes one ``<br>``: CRLF, LF, and a lone CR (classic Mac
+    files). The chat's Markdown parser (marked) reads all three as line ends, so
+    a CR left in place could make a blank line that ends the one-line HTML block.
+    Other separators (U+2028, form feed, NEL) are not line ends to it and stay text.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_INERT).replace("\n", "<br>")
 
 
 def mark_span(
@@ -60,10 +66,22 @@ def mark_span(
 
     ``inner`` renders the wrapped part, so spans can nest (the cited passage
     inside its section, the answering sentence inside the passage).
+
+    Spans are offsets into the document, so a cut can fall between the CR and
+    the LF of one line end; escaping each side alone would then show two line
+    breaks for one. So the half outside the wrapped part is dropped, and the
+    line end is drawn once, by the wrapped part (by the text before it when the
+    span is empty). The wrapped part is always passed on whole, because
+    ``inner`` counts its own offsets from its first character.
     """
     start = min(max(span[0] - offset, 0), len(text))
     end = min(max(span[1] - offset, start), len(text))
-    return escape_text(text[:start]) + tags[0] + inner(text[start:end]) + tags[1] + escape_text(text[end:])
+    before, after = text[:start], text[end:]
+    if start > 0 and end > start and text[start - 1 : start + 1] == "\r\n":
+        before = before[:-1]
+    if end > 0 and text[end - 1 : end + 1] == "\r\n":
+        after = after[1:]
+    return escape_text(before) + tags[0] + inner(text[start:end]) + tags[1] + escape_text(after)
 
 
 def _highlighted(hit: Hit) -> Callable[[str], str]:
