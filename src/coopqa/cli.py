@@ -16,6 +16,7 @@ from typing import Any
 
 from coopqa.config import MODES, Settings, load_settings
 from coopqa.errors import CoopqaError, InputFileError
+from coopqa.json_input import holds_unpaired_surrogate, json_error_reason
 
 #: A batch file may not hold more questions than this (one model pass each).
 MAX_BATCH_LINES = 100_000
@@ -141,13 +142,10 @@ def _lines(handle: Any, path: Path) -> Iterator[str]:
 def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
     try:
         record = json.loads(line)
-        # Unpaired surrogates (JSON "\\ud800") cannot be printed back as UTF-8: refuse them up front.
-        json.dumps(record, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputFileError(f"{path} line {number}: holds an unpaired surrogate (\\ud800-\\udfff), not valid text") from None
-    except (ValueError, RecursionError) as error:  # JSONDecodeError, or an integer over Python's digit limit
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise InputFileError(f"{path} line {number}: not valid JSON ({reason[:120]})") from None
+    except (ValueError, RecursionError) as error:
+        raise InputFileError(f"{path} line {number}: not valid JSON ({json_error_reason(error)})") from None
+    if holds_unpaired_surrogate(record):  # JSON "\\ud800" is not text and cannot be printed back as UTF-8
+        raise InputFileError(f"{path} line {number}: holds an unpaired surrogate (\\ud800-\\udfff), not valid text")
     if not isinstance(record, dict):
         raise InputFileError(f"{path} line {number}: expected a JSON object, got {type(record).__name__}")
     question = record.get("question")

@@ -34,6 +34,7 @@ from typing import Any
 
 from coopqa.corpus import Document, Section
 from coopqa.errors import InputFileError
+from coopqa.json_input import holds_unpaired_surrogate, json_error_reason
 
 FORMATS = ("jsonl", "csv", "squad")
 _SKIP_HINT = "fix it, or pass --skip-invalid to skip malformed rows"
@@ -171,47 +172,6 @@ def detect_format(path: Path, text: str) -> tuple[str, Any]:
 def _printable(text: str) -> str:
     """``text`` as is if it prints on one line, else quoted: messages stay one line."""
     return text if text.isprintable() else repr(text)
-
-
-def json_error_reason(error: ValueError | RecursionError) -> str:
-    """Why ``json.loads`` refused a text, short and on one line.
-
-    ``json.loads`` raises more than :class:`json.JSONDecodeError`: a plain
-    :class:`ValueError` for an integer over Python's 4,300-digit limit and
-    :class:`RecursionError` for deep nesting. Readers catch
-    ``(ValueError, RecursionError)`` and word all three with this. Python's
-    advice after the ``;`` (``sys.set_int_max_str_digits()``) is dropped: a
-    user cannot act on it.
-    """
-    if isinstance(error, json.JSONDecodeError):
-        return error.msg
-    if isinstance(error, RecursionError):
-        return "nested too deeply"
-    return " ".join(str(error).split(";")[0].split())[:120]
-
-
-def holds_unpaired_surrogate(value: Any) -> bool:
-    """Whether parsed JSON holds a lone surrogate (from a ``"\\ud800"`` escape) in any key or string.
-
-    Such a string is not text: it cannot be written as UTF-8, so it would fail
-    later (hashing a paragraph, writing the report) instead of being refused
-    here. The walk uses a list, not recursion: JSON that ``json.loads`` just
-    managed to parse can be one level too deep for a recursive check.
-    """
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 
 
 # --------------------------------------------------------------------------- JSONL and CSV rows
