@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,9 +19,13 @@ import pytest
 from coopqa.config import Settings
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
-from coopqa.index import build_index, current_version, load_index, read_manifest
+from coopqa.index import FORMAT_VERSION, build_index, current_version, load_index, read_manifest
 from coopqa.retrieval import Retriever
 from tests.conftest import DOCUMENT
+
+ADDED = "ajout.txt"
+ADDED_TEXT = "Ajout\n\nLe Maroc a accueilli une conférence sur la migration à Marrakech en 2018.\n"
+ADDED_QUESTION = "Où le Maroc a-t-il accueilli une conférence sur la migration en 2018 ?"
 
 
 def copy_setup(settings: Settings, retriever: Retriever, tmp_path: Path) -> Settings:
@@ -36,11 +41,15 @@ def test_manifest_records_what_the_index_was_built_with(retriever: Retriever, se
     assert manifest["chunking"]["chunk_size"] == settings.chunk_size
     assert manifest["chunking"]["chunk_overlap"] == settings.chunk_overlap
     digest = manifest["documents"][DOCUMENT]["sha256"]
-    import hashlib
-
     assert digest == hashlib.sha256((settings.corpus_dir / DOCUMENT).read_bytes()).hexdigest()
     assert manifest["versions"]["faiss-cpu"] and manifest["versions"]["sentence-transformers"]
     assert retriever.data.dense.ntotal == manifest["counts"]["passages"] == len(retriever.data.passages)
+    assert manifest["format"] == FORMAT_VERSION
+    folder = retriever.data.folder
+    on_disk = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*") if path.is_file() and path.name != "manifest.json"}
+    assert set(manifest["files"]) == set(on_disk) and "dense.faiss" in on_disk
+    for name, path in on_disk.items():
+        assert manifest["files"][name] == {"size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def test_unchanged_corpus_is_not_rebuilt(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
@@ -52,14 +61,14 @@ def test_unchanged_corpus_is_not_rebuilt(retriever: Retriever, settings: Setting
 
 def test_only_changed_documents_are_embedded_again(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     private = copy_setup(settings, retriever, tmp_path)
-    (private.corpus_dir / "ajout.txt").write_text("Ajout\n\nLe Maroc a accueilli une conférence sur la migration à Marrakech en 2018.\n", encoding="utf-8")
+    (private.corpus_dir / ADDED).write_text(ADDED_TEXT, encoding="utf-8")
     report = build_index(private, embedder, progress=False)
     assert (report.documents, report.reused_documents) == (2, 1)
     data = load_index(private.index_dir)
     old_rows = list(range(len(retriever.data.passages)))
     new_rows = [i for i, p in enumerate(data.passages) if p.doc_id == DOCUMENT]
     assert np.array_equal(retriever.data.passage_vectors()[old_rows], data.passage_vectors()[new_rows])
-    assert any(p.doc_id == "ajout.txt" for p in data.passages)
+    assert any(p.doc_id == ADDED for p in data.passages)
     # Superseded versions are cleaned up: one live version remains.
     assert len([p for p in private.index_dir.iterdir() if p.name.startswith("v-")]) == 1
 
@@ -135,3 +144,51 @@ def test_killed_build_leaves_the_previous_index_usable(retriever: Retriever, set
     assert not [p for p in private.index_dir.iterdir() if p.name.startswith(".build-")]
     manifest = json.loads((current_version(private.index_dir) / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["documents"][DOCUMENT]["sha256"] != retriever.data.manifest["documents"][DOCUMENT]["sha256"]
+
+
+# --------------------------------------------------------------------------- manifest and pointer checks
+
+
+def _edit_manifest(version: Path, change) -> None:  # type: ignore[no-untyped-def]
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    change(manifest)
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda v: _edit_manifest(v, lambda m: m["files"].pop("sentences.npy")), "has no checksum for sentences.npy"),
+        (lambda v: _edit_manifest(v, lambda m: [k for k in list(m["files"]) if k.startswith("bm25/") and m["files"].pop(k)]), "has no checksum for bm25/"),
+        (lambda v: (v / "bm25" / "extra.npy").write_bytes(b"x"), "extra.npy is not in the manifest"),
+        (lambda v: _edit_manifest(v, lambda m: m["files"].update({"../CURRENT": {"size": 1, "sha256": "0" * 64}})), "outside the version"),
+        (lambda v: _edit_manifest(v, lambda m: m["files"]["dense.faiss"].update(sha256="abc")), "'files.dense.faiss.sha256' is not a SHA-256"),
+        (lambda v: _edit_manifest(v, lambda m: m["model"].update(dimension=True)), "'model.dimension' is not a whole number"),
+        (lambda v: _edit_manifest(v, lambda m: m.update(format=1)), "uses format 1, this coopqa reads format 2"),
+        (lambda v: (v / "manifest.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8"), "manifest .* corrupt"),
+        (lambda v: (v.parent / "CURRENT").write_text("v-" + "x" * 300, encoding="utf-8"), "does not name a version folder"),
+        (lambda v: (v.parent / "CURRENT").write_text(".\n", encoding="utf-8"), "does not name a version folder"),
+    ],
+    ids=[
+        "checksum-missing", "bm25-checksums-missing", "unlisted-bm25-file", "path-outside-the-version", "bad-digest",
+"dimension-a-bool", "old-format", "deep-json", "long-pointer", "pointer-to-itself",
+    ],
+)
+def test_malformed_manifest_or_pointer_is_one_clear_error(retriever: Retriever, settings: Settings, tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+    private = copy_setup(settings, retriever, tmp_path)
+    damage(current_version(private.index_dir))
+    with pytest.raises(IndexStoreError, match=message) as error:
+        load_index(private.index_dir)
+    assert error.value.one_line().endswith("run: coopqa index") and "\n" not in error.value.one_line()
+
+
+def test_index_of_an_older_format_is_rebuilt(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    """Format 1 had no checksums: nothing of it is reused, the build replaces it."""
+    private = copy_setup(settings, retriever, tmp_path)
+    old = current_version(private.index_dir)
+    _edit_manifest(old, lambda m: m.update(format=1))
+    report = build_index(private, embedder, progress=False)
+    assert not report.unchanged and report.reused_documents == 0
+    data = load_index(private.index_dir)
+    assert data.folder != old and data.manifest["format"] == FORMAT_VERSION
+    np.testing.assert_allclose(data.passage_vectors(), retriever.data.passage_vectors(), atol=1e-5)
