@@ -514,10 +514,11 @@ def test_damaged_index_is_a_one_line_error_and_coopqa_index_repairs_it(
     [
         _overwrite("dense.faiss", -2000),
         _overwrite("sentence_vectors.npy", -2000),
+        _overwrite("passage_vectors.npy", -200),
         _overwrite("sentences.npy", -16, 16),
         _overwrite("bm25/data.csc.index.npy", -8, 8),
     ],
-    ids=["dense-vectors-payload", "sentence-vectors-payload", "sentence-offsets-payload", "bm25-payload"],
+    ids=["dense-vectors-payload", "sentence-vectors-payload", "passage-vectors-payload", "sentence-offsets-payload", "bm25-payload"],
 )
 def test_corrupted_index_payload_is_detected(small: Settings, tmp_path: Path, damage: Callable[[Path], None]) -> None:
     """Fixed (was bug 1): every file's SHA-256 is in the manifest and checked at load."""
@@ -551,11 +552,12 @@ def _rehashed(damage: Callable[[Path], None], name: str) -> Callable[[Path], Non
         _overwrite("sentences.npy", 55, 10),  # caught by its checksum
         _rehashed(_overwrite("sentences.npy", 55, 10), "sentences.npy"),  # numpy raises tokenize.TokenError on this header
         _edit_manifest(lambda m: m["documents"].update({"atlas.txt": "x"})),
+        _edit_manifest(lambda m: m["dense"].update(type="lsh")),
         lambda v: (v.parent / CURRENT_FILE).write_text("../../etc\n", encoding="utf-8"),
     ],
     ids=[
         "manifest-counts-not-an-object", "manifest-files-not-an-object", "current-not-utf8", "npy-header-garbage",
-        "npy-header-garbage-checksum-matching", "manifest-document-not-an-object", "current-names-a-path",
+        "npy-header-garbage-checksum-matching", "manifest-document-not-an-object", "manifest-unknown-dense-type", "current-names-a-path",
     ],
 )
 def test_malformed_manifest_or_pointer_is_a_one_line_error_and_repaired(

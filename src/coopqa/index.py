@@ -6,9 +6,9 @@ Layout of ``index_dir``::
     .lock              held by whoever builds
     v-<time>-<id>/     one complete, immutable version
         manifest.json  model, chunking, per-document hashes, counts, versions,
-                       size and SHA-256 of every other file
+                       dense index type, size and SHA-256 of every other file
         documents.jsonl, passages.jsonl, sentences.npy, sentence_vectors.npy,
-        dense.faiss, bm25/ (passages), bm25_sentences/
+        passage_vectors.npy, dense.faiss, bm25/ (passages), bm25_sentences/
 
 A build writes a new version folder next to the live one and only then points
 ``CURRENT`` at it with :func:`os.replace`, so a crash at any moment leaves the
@@ -38,6 +38,7 @@ import numpy as np
 from coopqa.chunking import Passage, chunk_document, split_sentences
 from coopqa.config import Settings
 from coopqa.corpus import Document, Section, read_corpus
+from coopqa.dense_index import DEFAULT_THRESHOLDS, DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, read_dense_index
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
 from coopqa.index_files import seal, verify_files
@@ -53,7 +54,7 @@ _REBUILD = "run: coopqa index"
 _VERSION_NAME = re.compile(r"v-[0-9A-Za-z_-][0-9A-Za-z._-]{0,120}")
 #: Files (and folders, ending in ``/``) a load reads: each must have a checksum in the manifest.
 REQUIRED_FILES = (
-    "documents.jsonl", "passages.jsonl", "sentences.npy", "sentence_vectors.npy", "dense.faiss", "bm25/", "bm25_sentences/",
+    "documents.jsonl", "passages.jsonl", "sentences.npy", "sentence_vectors.npy", "passage_vectors.npy", "dense.faiss", "bm25/", "bm25_sentences/",
 )
 #: CURRENT holds one short folder name; anything longer is not a pointer.
 _POINTER_MAX_BYTES = 256
@@ -78,15 +79,17 @@ class IndexData:
     manifest: dict[str, Any]
     documents: dict[str, Document]
     passages: list[Passage]
-    dense: Any  # faiss.Index
+    dense: DenseIndex
     lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     sentence_doc: np.ndarray  # (n,) document number, in the order of ``documents``
     sentences: np.ndarray  # (n, 2)
     sentence_vectors: np.ndarray  # (n, d), memory-mapped
+    passage_vector_table: np.ndarray  # (passages, d), memory-mapped passage_vectors.npy
 
     def passage_vectors(self) -> np.ndarray:
-        return self._passage_matrix
+        """Exact passage vectors by passage number, whatever the FAISS index type (SQ8 codes are lossy)."""
+        return self.passage_vector_table
 
     def sentences_of(self, number: int) -> Iterator[tuple[int, int, int]]:
         """``(sentence number, start, end)`` of the sentences overlapping passage ``number``, clipped to it."""
@@ -99,7 +102,6 @@ class IndexData:
                 yield sentence, start, end
 
     def __post_init__(self) -> None:
-        self._passage_matrix = np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
         self.passage_sentences = self._overlapping_sentences()
 
     def _overlapping_sentences(self) -> np.ndarray:
@@ -157,18 +159,17 @@ def load_index(index_dir: Path) -> IndexData:
 
 
 def _load_version(folder: Path) -> IndexData:
-    import faiss
-
     manifest = read_manifest(folder)
     verify_files(folder, manifest["files"], REQUIRED_FILES)
     try:
         documents, passages = _read_texts(folder)
         data = IndexData(
             folder, manifest, documents, passages,
-            faiss.read_index(str(folder / "dense.faiss")),
+            read_dense_index(folder / "dense.faiss", manifest["dense"]),
             LexicalIndex.load(folder / "bm25"),
             LexicalIndex.load(folder / "bm25_sentences"),
             *_read_sentences(folder),
+            np.asarray(np.load(folder / "passage_vectors.npy", allow_pickle=False, mmap_mode="r")),
         )
         _check_consistent(data)
     except (IndexStoreError, MemoryError):
@@ -214,6 +215,7 @@ def _check_consistent(data: IndexData) -> None:
         "passages in the manifest": (counts["passages"], passages),
         "documents in the manifest": (counts["documents"], len(data.documents)),
         "sentences in the manifest": (counts["sentences"], len(data.sentences)),
+        "passage_vectors.npy shape": (data.passage_vector_table.shape, (passages, dimension)),
         "sentence_vectors.npy shape": (data.sentence_vectors.shape, (len(data.sentences), dimension)),
         "dense.faiss dimension": (data.dense.d, dimension),
     }
@@ -318,8 +320,12 @@ def build_index(
     embedder: Embedder,
     progress: bool = True,
     documents: list[Document] | None = None,
+    dense_thresholds: DenseThresholds = DEFAULT_THRESHOLDS,
 ) -> BuildReport:
-    """Bring ``settings.index_dir`` up to date with the corpus; atomic and locked."""
+    """Bring ``settings.index_dir`` up to date with the corpus; atomic and locked.
+
+    ``dense_thresholds`` pick the FAISS index type by passage count (tests lower them).
+    """
     from filelock import FileLock, Timeout
 
     began = time.perf_counter()
@@ -344,7 +350,7 @@ def build_index(
         reused = sum(1 for d in documents if d.sha256 in previous)
         parts = [_rebase(part, document) for part, document in zip(parts, documents)]
         _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress)
-        folder = _write_version(index_dir, parts, fingerprint)
+        folder = _write_version(index_dir, parts, fingerprint, dense_thresholds)
         _publish(index_dir, folder)
         _remove_stale_versions(index_dir, keep=folder.name)
     finally:
@@ -366,7 +372,7 @@ def _rebase(part: DocumentPart, document: Document) -> DocumentPart:
     return DocumentPart(document, passages, part.passage_vectors, part.sentences, part.sentence_vectors)
 
 
-def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any]) -> Path:
+def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any], thresholds: DenseThresholds) -> Path:
     import faiss
 
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -375,9 +381,10 @@ def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict
     passages = [p for part in parts for p in part.passages]
     dimension = fingerprint["model"]["dimension"]
     vectors = np.concatenate([part.passage_vectors.reshape(-1, dimension) for part in parts]).astype(np.float32)
-    dense = faiss.IndexFlatIP(dimension)
-    dense.add(vectors)
-    faiss.write_index(dense, str(staging / "dense.faiss"))
+    # Retrieval scores candidates with these exact vectors (memory-mapped), whatever the FAISS index type.
+    np.save(staging / "passage_vectors.npy", vectors, allow_pickle=False)
+    dense = choose_dense_index(len(vectors), thresholds)
+    faiss.write_index(build_dense_index(vectors, dense), str(staging / "dense.faiss"))
     LexicalIndex.build([p.embedding_text() for p in passages]).save(staging / "bm25")
     LexicalIndex.build([text for part in parts for text in sentence_lexical_texts(part)]).save(staging / "bm25_sentences")
     sentence_table = np.concatenate(
@@ -395,6 +402,7 @@ def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict
             "documents": {part.document.doc_id: {"sha256": part.document.sha256, "passages": len(part.passages)} for part in parts},
             "counts": {"documents": len(parts), "passages": len(passages), "sentences": len(sentence_table)},
             "versions": package_versions(RECORDED_PACKAGES),
+            "dense": dense,
             "files": seal(staging, skip=MANIFEST_FILE),
         }
     )

@@ -14,11 +14,13 @@ from typing import Any
 
 from coopqa.chunking import FRENCH_SEPARATORS
 from coopqa.config import Settings
+from coopqa.dense_index import check_dense_params
 from coopqa.errors import IndexStoreError
 from coopqa.index_files import check_file_records
 from coopqa.lexical import ANALYSER_VERSION
 
-#: 2: ``"files"`` with a size *and* a SHA-256 per file.
+#: 2: passage vectors in passage_vectors.npy (no reconstruct() from FAISS), the dense index
+#: type and its search parameters in ``"dense"``, ``"files"`` with a size *and* a SHA-256 per file.
 FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 _REBUILD = "run: coopqa index"
@@ -103,7 +105,7 @@ def manifest_problem(manifest: object) -> str | None:
     for doc_id, entry in manifest["documents"].items():
         if not (isinstance(entry, dict) and _is(entry.get("sha256"), str) and _is(entry.get("passages"), int)):
             return f"'documents.{doc_id[:60]}' is not a {{sha256, passages}} object"
-    return check_file_records(manifest.get("files"))
+    return check_file_records(manifest.get("files")) or check_dense_params(manifest.get("dense"))
 
 
 def _is(value: object, kind: type) -> bool:
