@@ -413,6 +413,31 @@ def test_many_questions_at_once_are_all_answered(client: Any) -> None:
     assert all(len(r["passages"]) == 3 for r in results)
 
 
+def test_running_app_serves_a_rebuilt_index_without_restart(trap_server: Server) -> None:
+    """A ``coopqa index`` run beside a serving app: its next answers come from the new version.
+
+    Runs after the browser test that reads the trap corpus (file order), since it adds a document to it.
+    """
+    from gradio_client import Client
+
+    folder = trap_server.log.parent
+    question = "Quel port accueille le projet Néréide ?"
+    trap_client = Client(trap_server.url, verbose=False)
+    assert all(p["doc"] == TRAP_FILE for p in trap_client.predict(question, api_name="/ask")["passages"])
+
+    (folder / "corpus" / "nereide.md").write_text(
+        "# Projet Néréide\n\nLe projet Néréide équipe le port d'Agadir d'un centre d'accueil pour les marins migrants depuis 2021.\n",
+        encoding="utf-8",
+    )
+    coopqa = Path(sys.executable).parent / "coopqa"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    build = [str(coopqa), "--corpus", "corpus", "--index", "index", "index", "--quiet"]
+    subprocess.run(build, cwd=folder, env=env, check=True, timeout=300, capture_output=True)
+
+    result = trap_client.predict(question, api_name="/ask")
+    assert result["passages"][0]["doc"] == "nereide.md" and "Agadir" in result["passages"][0]["text"]
+
+
 def test_only_ask_is_public_and_documented(main_server: Server) -> None:
     with urllib.request.urlopen(main_server.url + "/gradio_api/info", timeout=10) as response:
         info = json.load(response)

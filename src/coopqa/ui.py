@@ -137,17 +137,29 @@ class Assistant:
         self.retriever = retriever
         self.feedback_log = feedback
 
+    def current(self) -> Retriever:
+        """The retriever over the index version ``CURRENT`` names now.
+
+        A ``coopqa index`` run while the app serves switches ``CURRENT``; the
+        next request picks the new version up (one ``stat`` when nothing
+        changed), and a request in flight keeps the version it started with.
+        """
+        retriever = self.retriever = self.retriever.refreshed()
+        return retriever
+
     def answer(self, question: str, k: float | None, mode: str | None) -> Answer:
-        return self.retriever.ask(question, _whole_number(k), mode)
+        return self.current().ask(question, _whole_number(k), mode)
 
     def respond(self, question: str | None, k: float, mode: str, turns: list[Turn]) -> tuple[list[dict[str, str]], str, list[Turn]]:
         """Chat handler: answer (or explain why not) and clear the input box."""
         question = question if isinstance(question, str) else ""
+        retriever = self.retriever
         try:
-            answer = self.answer(question, k, mode)
-            turn = Turn(question, render_answer(answer, self.retriever.data.documents), answer_to_json(answer))
+            retriever = self.current()
+            answer = retriever.ask(question, _whole_number(k), mode)
+            turn = Turn(question, render_answer(answer, retriever.data.documents), answer_to_json(answer))
         except CoopqaError as error:
-            turn = Turn(question, render_notice(explain(error, question, self.retriever.settings.max_question_chars)), None)
+            turn = Turn(question, render_notice(explain(error, question, retriever.settings.max_question_chars)), None)
         except Exception:  # the promise is: a message in the chat, never a stack trace
             log.exception("question failed: %r", question[:200])
             turn = Turn(question, render_notice(INTERNAL_ERROR), None)
