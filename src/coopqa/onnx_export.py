@@ -111,7 +111,8 @@ def export_int8(model_folder: Path, export_dir: Path) -> Path:
             with tempfile.TemporaryDirectory(dir=export_dir.parent, prefix=prefix) as scratch:
                 staged = Path(scratch) / "export"
                 staged.mkdir()
-                _export(model_folder, staged)
+                with _quiet_logging():
+                    _export(model_folder, staged)
                 if export_dir.exists():  # move the stale export aside: the new one appears in one rename
                     export_dir.rename(Path(scratch) / "stale")
                 staged.rename(export_dir)
@@ -278,13 +279,21 @@ def quantise(source: Path, target: Path, operators: Sequence[str] = QUANTISED_OP
 
 @contextmanager
 def _quiet_logging() -> Iterator[None]:
-    """The quantiser logs advice ("consider pre-processing") on the root logger: noise for a user."""
-    previous = logging.root.manager.disable
+    """Keep the export's logging to itself.
+
+    onnxruntime's quantiser logs advice ("consider pre-processing") on the root
+    logger, and importing it calls ``logging.basicConfig(level=INFO)``, after which
+    other libraries' debug records (bm25s) would reach the user's terminal.
+    """
+    root = logging.getLogger()
+    handlers, level, disabled = root.handlers[:], root.level, root.manager.disable
     logging.disable(logging.WARNING)
     try:
         yield
     finally:
-        logging.disable(previous)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.disable(disabled)
 
 
 def _agreement(vectors: np.ndarray, reference: np.ndarray) -> dict[str, float]:
