@@ -8,6 +8,7 @@ and never touches the user's cache.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from dataclasses import replace
@@ -125,8 +126,10 @@ def test_truncated_export_is_exported_again(onnx_settings: Settings, onnx_embedd
         handle.truncate(size // 2)
     assert not export_is_current(export_of(onnx_settings), default_model_folder(onnx_settings))
     capsys.readouterr()
+    root_handlers = logging.getLogger().handlers[:]
     redone = Embedder(onnx_settings, progress=True)
     assert "exporting the model to ONNX int8" in capsys.readouterr().err
+    assert logging.getLogger().handlers == root_handlers, "the quantiser's logging set-up must not outlive the export"
     assert model_file.stat().st_size == size
     assert export_is_current(export_of(onnx_settings), default_model_folder(onnx_settings))
     texts = ["Quel gouvernement a lancé le processus du FMMD ?"]
