@@ -15,7 +15,7 @@ the real Gradio app served on loopback. To keep the module fast on two cores:
   ``cli.main``); ``tests/test_index.py`` already completes a killed build
   through the console script.
 
-Tests marked ``xfail(strict=True)`` pin bugs found here (see docs/reliability.md).
+A bug found here is pinned by an ``xfail(strict=True)`` test until its fix lands (see docs/reliability.md; none is open).
 """
 
 from __future__ import annotations
