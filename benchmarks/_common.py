@@ -60,9 +60,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, langchain_flag: bool =
     parser.add_argument("--quick", action="store_true", help="smoke run: shipped corpus only, one build each, 2 cold starts, 40 questions")
     parser.add_argument("--out", type=Path, help="also write every figure and its conditions to this JSON file")
     parser.add_argument("--piaf", type=Path, default=PIAF, help=f"SQuAD file whose paragraphs are indexed (default: {PIAF})")
-    parser.add_argument("--repeats", type=int, default=3, help="builds of the shipped corpus per system (default 3; PIAF is built once)")
-    parser.add_argument("--cold-runs", type=int, default=5, help="measured cold starts per system, after one unmeasured (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="warm passes over the QA set questions (default 3)")
+    parser.add_argument("--repeats", type=int, help="builds of the shipped corpus per system (default 3, 1 with --quick; PIAF is built once)")
+    parser.add_argument("--cold-runs", type=int, help="measured cold starts per system, after one unmeasured (default 5, 2 with --quick)")
+    parser.add_argument("--rounds", type=int, help="warm passes over the QA set questions (default 3, 1 with --quick)")
     parser.add_argument("--limit", type=int, help="only the first N questions of each QA set (default: all; 40 with --quick)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per child process (default 1800)")
     parser.add_argument(
@@ -151,8 +151,9 @@ class Bench:
         self.settings = load_settings(environ={k: v for k, v in self.env.items() if k.startswith("COOPQA_")})
         self.model, _ = resolve_model(self.settings)  # converts the model once, before anything is timed
         self.work = Path(tempfile.mkdtemp(prefix="coopqa-speed-"))
-        if self.args.quick:
-            self.args.repeats, self.args.cold_runs, self.args.rounds = 1, 2, 1
+        for name, full, quick in (("repeats", 3, 1), ("cold_runs", 5, 2), ("rounds", 3, 1)):
+            if getattr(self.args, name) is None:
+                setattr(self.args, name, quick if self.args.quick else full)
         log(f"{self.conditions['cpu_count']} CPUs, load average {self.conditions['loadavg']}, backend {self.backend}, work in {self.work}")
 
     @property
@@ -426,7 +427,7 @@ def build_tables(bench: Bench) -> list[str]:
         lines += ["", f"### Index build, {source}: {first['passages']:,} passages{sentences}", ""]
 
         lines += side_by_side([
-            build_row(parts, "process start → index saved (`coopqa index` / LangChain script)", "wall_s", " s"),
+            build_row(parts, "process start → index saved", "wall_s", " s"),
             build_row(parts, "build: read → index saved (model load excluded)", "build_s", " s"),
             build_row(parts, "model load", "model_load_s", " s"),
             build_row(parts, "texts embedded in the build", "texts_embedded", "", 0),
@@ -453,7 +454,8 @@ def ask_tables(bench: Bench) -> list[str]:
             ("peak RSS", {s: p["peak_rss_mib"] for s, p in cold.items()}, " MiB", 0),
         ], bench.systems)  # fmt: skip
         hows = "; ".join(f"{NAMES[s]}: {p['how']}" for s, p in cold.items())
-        lines += ["", f"Median of {first['runs']} runs each after one unmeasured run, alternating ({hows}); {load_note(cold)}."]
+        order = ", alternating" if len(cold) == 2 else ""
+        lines += ["", f"Median of {first['runs']} run(s) each after one unmeasured run{order} ({hows}); {load_note(cold)}."]
     warm = bench.figures.get("warm")
     if warm:
         coopqa_part, langchain_part = warm.get("coopqa"), warm.get("langchain")
@@ -466,7 +468,8 @@ def ask_tables(bench: Bench) -> list[str]:
                 values["coopqa"] = coopqa_part["latency"]["hybrid"][key]
             if langchain_part:
                 values["langchain"] = langchain_part["latency"]["similarity_search"][key]
-            rows.append((f"latency {label} (coopqa hybrid; LangChain similarity_search)", values, " ms", 1))
+            what = " (coopqa hybrid; LangChain similarity_search)" if langchain_part else ", hybrid"
+            rows.append((f"latency {label}{what}", values, " ms", 1))
         if coopqa_part:
             dense = {"coopqa": coopqa_part["latency"]["dense"]["p50_ms"]}
             if langchain_part:
@@ -550,10 +553,24 @@ def report(bench: Bench, title: str) -> None:
         lines += ["", "### coopqa / LangChain, measured side by side in this run", "", "| figure | ratio |", "|---|---|"]
         lines += [f"| {name} | {value:.2f} |" for name, value in found.items()]
     print("\n".join(lines))
-    if bench.args.out:
-        record = {"title": title, "conditions": c, "backend": bench.backend, "model": bench.model, "quick": bench.args.quick,
-                  "figures": bench.figures, "ratios": found}  # fmt: skip
-        bench.args.out.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    save(bench, title, partial=False)
+
+
+def save(bench: Bench, title: str, partial: bool) -> None:
+    if not bench.args.out:
+        return
+    record = {
+        "title": title,
+        "partial": partial,
+        "conditions": bench.conditions,
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(bench.args).items()},
+        "backend": bench.backend,
+        "model": bench.model,
+        "figures": bench.figures,
+        "ratios": ratios(bench),
+    }
+    bench.args.out.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    if not partial:
         log(f"figures written to {bench.args.out}")
 
 
@@ -566,6 +583,7 @@ def main(title: str, steps: list[Any], description: str, langchain_always: bool 
     try:
         for step in steps:
             step(bench)
+            save(bench, title, partial=True)  # an interrupted run keeps what it measured
         report(bench, title)
     finally:
         bench.close()
