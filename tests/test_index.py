@@ -205,8 +205,8 @@ def test_dense_index_type_follows_the_passage_count() -> None:
     hnsw = {"type": "hnsw", "M": 32, "efConstruction": 200, "efSearch": 256}
     assert choose_dense_index(49_999) == {"type": "flat"}
     assert choose_dense_index(50_000) == choose_dense_index(499_999) == hnsw
-    assert choose_dense_index(1_000_000) == {"type": "ivf-sq8", "nlist": 4000, "nprobe": 125}  # 4·√N, nlist / 32
-    assert choose_dense_index(500_000) == {"type": "ivf-sq8", "nlist": 2828, "nprobe": 88}
+    assert choose_dense_index(1_000_000) == {"type": "ivf-sq8", "nlist": 4000, "nprobe": 128}  # 4·√N, nlist / 32 up to a multiple of 8
+    assert choose_dense_index(500_000) == {"type": "ivf-sq8", "nlist": 2828, "nprobe": 96}
     # A small IVF keeps ≥ 39 training points a list and probes at least 8 lists.
     assert choose_dense_index(600, DenseThresholds(100, 400)) == {"type": "ivf-sq8", "nlist": 15, "nprobe": 8}
     assert choose_dense_index(60, DenseThresholds(10, 20)) == {"type": "ivf-sq8", "nlist": 1, "nprobe": 1}

@@ -62,7 +62,8 @@ def choose_dense_index(passages: int, thresholds: DenseThresholds = DEFAULT_THRE
     if passages < thresholds.hnsw_below:
         return {"type": "hnsw", "M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
     nlist = max(1, min(round(4 * math.sqrt(passages)), passages // IVF_POINTS_PER_LIST))
-    nprobe = min(nlist, max(IVF_MIN_NPROBE, round(nlist / 32)))
+    # nlist / 32, rounded up to a multiple of 8: at 1M that is the measured 128 (recall@10 0.950), not 125.
+    nprobe = min(nlist, max(IVF_MIN_NPROBE, math.ceil(nlist / 32 / 8) * 8))
     return {"type": "ivf-sq8", "nlist": nlist, "nprobe": nprobe}
 
 
