@@ -51,6 +51,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -390,20 +391,18 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     notes = {r["note"] for r in rows if r["note"]}
     for note in notes:
         print(f"\nnote: {note}")
-    if CANDIDATE_ROWS:
-        print("\nk = 100 (coopqa's dense candidates), 300 queries:\n")
-        print("| N | index | parameters | p50 ms | p95 ms | recall@100 vs exact |")
-        print("|---|---|---|---|---|---|")
-        for r in CANDIDATE_ROWS:
-            print(f"| {r['N']:,} | {r['index']} | {r['params']} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | {r['recall@100']:.4f} |")
-        CANDIDATE_ROWS.clear()
-    if LOAD_ROWS:
-        print("\nloading the saved index (page cache warm), then 300 searches one at a time:\n")
-        print("| N | index | how | load s | RSS after load +MiB | RSS after 300 searches +MiB | p50 ms |")
-        print("|---|---|---|---|---|---|---|")
-        for r in LOAD_ROWS:
-            print(f"| {r['N']:,} | {r['index']} | {r['how']} | {r['load_s']} | {r['rss_load_MiB']} | {r['rss_after_300_MiB']} | {r['p50_ms']:.3f} |")
-        LOAD_ROWS.clear()
+    _print_rows(
+        CANDIDATE_ROWS,
+        "k = 100 (coopqa's dense candidates), 300 queries:",
+        "| N | index | parameters | p50 ms | p95 ms | recall@100 vs exact |",
+        lambda r: f"| {r['N']:,} | {r['index']} | {r['params']} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | {r['recall@100']:.4f} |",
+    )
+    _print_rows(
+        LOAD_ROWS,
+        "loading the saved index (page cache warm), then 300 searches one at a time:",
+        "| N | index | how | load s | RSS after load +MiB | RSS after 300 searches +MiB | p50 ms |",
+        lambda r: f"| {r['N']:,} | {r['index']} | {r['how']} | {r['load_s']} | {r['rss_load_MiB']} | {r['rss_after_300_MiB']} | {r['p50_ms']:.3f} |",
+    )
     print(flush=True)
 
 
@@ -462,6 +461,18 @@ def main() -> None:
                     handle.write(json.dumps(r) + "\n")
         print_table(rows)
         del data
+
+
+def _print_rows(rows: list[dict[str, Any]], intro: str, header: str, line: Callable[[dict[str, Any]], str]) -> None:
+    """Print one extra table (if it has rows) and empty it for the next size."""
+    if not rows:
+        return
+    print(f"\n{intro}\n")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for row in rows:
+        print(line(row))
+    rows.clear()
 
 
 if __name__ == "__main__":

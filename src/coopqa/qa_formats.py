@@ -177,11 +177,17 @@ def _printable(text: str) -> str:
 # --------------------------------------------------------------------------- JSONL and CSV rows
 
 
-def _item_from_record(record: Mapping[str, Any], where: str, line: int) -> QAItem:
-    """The one validation of a JSONL object or CSV row (values already typed)."""
+def _question(record: Mapping[str, Any]) -> str:
+    """The row's question: every format requires it as non-empty text."""
     question = record.get("question")
     if not isinstance(question, str) or not question.strip():
         raise _Invalid('"question" must be a non-empty string')
+    return question
+
+
+def _item_from_record(record: Mapping[str, Any], where: str, line: int) -> QAItem:
+    """The one validation of a JSONL object or CSV row (values already typed)."""
+    question = _question(record)
     answerable = record.get("answerable", True)
     if not isinstance(answerable, bool):
         raise _Invalid('"answerable" must be true or false')
@@ -344,9 +350,7 @@ def _read_squad_question(qa: Any, path: str, context: str, doc_id: str, qaset: Q
             raise _Invalid("a question must be a JSON object")
         if holds_unpaired_surrogate(qa):
             raise _Invalid(_SURROGATE)
-        question = qa.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise _Invalid('"question" must be a non-empty string')
+        question = _question(qa)
         impossible = qa.get("is_impossible", False)
         if not isinstance(impossible, bool):
             raise _Invalid('"is_impossible" must be true or false')
