@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     args = build_parser(os.environ).parse_args(argv)
     try:
-        from coopqa.retrieval import Retriever
+        from coopqa.search import Retriever
         from coopqa.ui import FeedbackLog, build_app, serve
 
         settings: Settings = settings_from_args(args)

@@ -13,7 +13,7 @@ Tasks:
   does for a SQuAD file; ``Embedder.__init__``, ``Embedder.encode_passages`` and ``build_index`` are
   wrapped (not changed) to time model load, embedding and the build. Then the same passage texts alone
   are encoded once more, for a passages/s figure comparable with LangChain's.
-* ``langchain-index``: coopqa's chunks (``coopqa.chunking.chunk_document``) as LangChain documents,
+* ``langchain-index``: coopqa's chunks (``coopqa.documents.chunking.chunk_document``) as LangChain documents,
   ``FAISS.from_documents`` with ``HuggingFaceEmbeddings`` of the same model folder, ``save_local``.
 * ``langchain-ask``: process start → first ``similarity_search`` result (the cold-start counterpart
   of ``coopqa ask QUESTION --json``, which is run as is).
@@ -76,16 +76,16 @@ def backend_of(settings: Any) -> str:
 def source_documents(args: dict[str, Any]) -> list[Any]:
     """The coopqa documents of a corpus folder or of a SQuAD file's paragraphs (as ``--corpus-from-file``)."""
     if args.get("squad"):
-        from coopqa.qa_formats import read_qa_file
+        from coopqa.evaluation.qa_formats import read_qa_file
 
         return read_qa_file(Path(args["squad"])).documents
-    from coopqa.corpus import read_corpus
+    from coopqa.documents.reading import read_corpus
 
     return read_corpus(Path(args["corpus"]))
 
 
 def coopqa_passages(documents: list[Any], chunk_size: int, chunk_overlap: int) -> list[Any]:
-    from coopqa.chunking import chunk_document
+    from coopqa.documents.chunking import chunk_document
 
     return [passage for document in documents for passage in chunk_document(document, chunk_size, chunk_overlap)]
 
@@ -140,7 +140,7 @@ def load_langchain_store(args: dict[str, Any]) -> tuple[Any, str, dict[str, floa
 
 
 def questions_of(path: str, limit: int | None) -> list[Any]:
-    from coopqa.qa_formats import read_qa_file
+    from coopqa.evaluation.qa_formats import read_qa_file
 
     items = read_qa_file(Path(path)).items
     return items[:limit] if limit else items
@@ -150,14 +150,14 @@ def questions_of(path: str, limit: int | None) -> list[Any]:
 
 
 def task_coopqa_index(args: dict[str, Any]) -> None:
-    import coopqa.embedding
-    import coopqa.index
+    import coopqa.index.store
+    import coopqa.model.embedder
 
     timing: dict[str, Any] = {"model_load_s": 0.0, "embed_s": 0.0, "texts_embedded": 0}
     captured: dict[str, Any] = {}
-    original_init = coopqa.embedding.Embedder.__init__
-    original_encode = coopqa.embedding.Embedder.encode_passages
-    original_build = coopqa.index.build_index
+    original_init = coopqa.model.embedder.Embedder.__init__
+    original_encode = coopqa.model.embedder.Embedder.encode_passages
+    original_build = coopqa.index.store.build_index
 
     def timed_init(self: Any, *a: Any, **k: Any) -> None:
         began = time.perf_counter()
@@ -176,16 +176,16 @@ def task_coopqa_index(args: dict[str, Any]) -> None:
         captured["report"] = report = original_build(*a, **k)
         return report
 
-    coopqa.embedding.Embedder.__init__ = timed_init  # type: ignore[method-assign]
-    coopqa.embedding.Embedder.encode_passages = timed_encode  # type: ignore[method-assign]
-    coopqa.index.build_index = kept_build
+    coopqa.model.embedder.Embedder.__init__ = timed_init  # type: ignore[method-assign]
+    coopqa.model.embedder.Embedder.encode_passages = timed_encode  # type: ignore[method-assign]
+    coopqa.index.store.build_index = kept_build
 
     settings = coopqa_settings(args)
     if args.get("squad"):
         # What `coopqa eval FILE --corpus-from-file` does: the file's paragraphs as documents (coopqa index has no such flag).
         documents = source_documents(args)
-        embedder = coopqa.embedding.Embedder(settings, progress=False)
-        coopqa.index.build_index(settings, embedder, progress=False, documents=documents)
+        embedder = coopqa.model.embedder.Embedder(settings, progress=False)
+        coopqa.index.store.build_index(settings, embedder, progress=False, documents=documents)
         say_built(str(settings.index_dir))
         how = "build_index(documents=SQuAD paragraphs), as coopqa eval --corpus-from-file"
     else:
@@ -288,7 +288,7 @@ def task_langchain_ask(args: dict[str, Any]) -> None:
 
 
 def task_coopqa_warm(args: dict[str, Any]) -> None:
-    from coopqa.retrieval import Retriever
+    from coopqa.search.retriever import Retriever
 
     settings = coopqa_settings(args)
     questions = [item.question for item in questions_of(args["questions"], args.get("limit"))]
@@ -325,7 +325,7 @@ def task_langchain_warm(args: dict[str, Any]) -> None:
 
 def relevance_for(args: dict[str, Any], documents: list[Any]) -> Any:
     """``coopqa eval``'s rule: paragraph-level for a SQuAD file's own paragraphs, evidence-based for a corpus."""
-    from coopqa.evaluation import Judge, ParagraphJudge
+    from coopqa.evaluation.metrics import Judge, ParagraphJudge
 
     return ParagraphJudge() if args.get("squad") else Judge({document.doc_id: document.text for document in documents})
 
@@ -337,10 +337,10 @@ def summary(report: Any) -> dict[str, Any]:
 
 
 def task_coopqa_quality(args: dict[str, Any]) -> None:
-    from coopqa.embedding import Embedder
-    from coopqa.evaluation import DEPTH, evaluate
-    from coopqa.index import load_index
-    from coopqa.retrieval import Retriever
+    from coopqa.evaluation.metrics import DEPTH, evaluate
+    from coopqa.index.store import load_index
+    from coopqa.model.embedder import Embedder
+    from coopqa.search.retriever import Retriever
 
     settings = coopqa_settings(args)
     items = questions_of(args["questions"], args.get("limit"))
@@ -351,8 +351,8 @@ def task_coopqa_quality(args: dict[str, Any]) -> None:
 
 
 def task_langchain_quality(args: dict[str, Any]) -> None:
-    from coopqa.evaluation import DEPTH, ModeReport, judge_answer
-    from coopqa.retrieval import Answer, Hit
+    from coopqa.evaluation.metrics import DEPTH, ModeReport, judge_answer
+    from coopqa.search.retriever import Answer, Hit
 
     store, kind, _ = load_langchain_store(args)
     documents = source_documents(args)

@@ -30,7 +30,7 @@ from load_test import percentile
 
 import coopqa
 from coopqa.config import Settings, load_settings
-from coopqa.embedding import resolve_model
+from coopqa.model.embedder import resolve_model
 from coopqa.versions import package_versions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -511,7 +511,7 @@ def quality_tables(bench: Bench) -> list[str]:
             cells = [fmt(metrics[key], "", 3) for key in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")]
             lines.append(f"| {mode} | " + " | ".join(cells) + " |")
     if lines:
-        lines += ["", "Same chunks, same model folder; metrics from `coopqa.evaluation` (`judge_answer`, `ModeReport.metrics`), as `coopqa eval`."]
+        lines += ["", "Same chunks, same model folder; metrics from `coopqa.evaluation.metrics` (`judge_answer`, `ModeReport.metrics`), as `coopqa eval`."]
     return lines
 
 

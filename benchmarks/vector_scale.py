@@ -81,7 +81,7 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         saved = np.load(CACHE)
         return saved["paragraphs"], saved["questions"], gold
     from coopqa.config import load_settings
-    from coopqa.embedding import Embedder
+    from coopqa.model.embedder import Embedder
 
     paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]]
     questions = [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]

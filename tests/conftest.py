@@ -17,8 +17,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from coopqa.config import Settings, load_settings
-from coopqa.embedding import Embedder
-from coopqa.retrieval import Retriever
+from coopqa.model.embedder import Embedder
+from coopqa.search.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -49,7 +49,7 @@ def embedder(settings: Settings) -> Embedder:
 @pytest.fixture(scope="session")
 def retriever(settings: Settings, embedder: Embedder) -> Retriever:
     """The real model over a real FAISS + BM25 index of the shipped corpus."""
-    from coopqa.index import build_index, load_index
+    from coopqa.index.store import build_index, load_index
 
     build_index(settings, embedder, progress=False)
     return Retriever(load_index(settings.index_dir), embedder, settings)

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from coopqa.config import Settings
-from coopqa.embedding import Embedder, default_model_folder, onnx_export_folder
 from coopqa.errors import IndexStoreError, ModelError
-from coopqa.index import build_index, load_index
-from coopqa.onnx_encoder import INT8_FILE, MARKER_FILE
-from coopqa.onnx_export import export_is_current
-from coopqa.retrieval import Retriever
+from coopqa.index.store import build_index, load_index
+from coopqa.model.embedder import Embedder, default_model_folder, onnx_export_folder
+from coopqa.model.onnx_encoder import INT8_FILE, MARKER_FILE
+from coopqa.model.onnx_export import export_is_current
+from coopqa.search.retriever import Retriever
 from tests.conftest import CORPUS, QA_FILE
 
 #: Lowest / mean cosine between int8 and fp32 vectors of the same text, measured on the

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coopqa.retrieval import NO_ANSWER, Retriever
+from coopqa.search.retriever import NO_ANSWER, Retriever
 from tests.conftest import DOCUMENT
 
 PASSAGE_KEYS = {"rank", "doc", "section", "start", "end", "text", "score", "highlight"}

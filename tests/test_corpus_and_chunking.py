@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coopqa.chunking import chunk_document, split_sentences
-from coopqa.corpus import read_corpus, read_document
+from coopqa.documents.chunking import chunk_document, split_sentences
+from coopqa.documents.reading import read_corpus, read_document
 from coopqa.errors import CorpusError
 from tests.conftest import CORPUS, DOCUMENT
 

@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from coopqa.chunking import Passage
 from coopqa.cli import main
 from coopqa.config import Settings
-from coopqa.embedding import Embedder
+from coopqa.documents.chunking import Passage
 from coopqa.errors import InputFileError
-from coopqa.evaluation import KS, Judge, ModeReport, ParagraphJudge, evaluate, judge_answer
-from coopqa.evaluation_cli import threshold_failures
-from coopqa.qa_formats import QAItem, read_qa_file
-from coopqa.retrieval import Answer, Hit, Retriever
+from coopqa.evaluation.command import threshold_failures
+from coopqa.evaluation.metrics import KS, Judge, ModeReport, ParagraphJudge, evaluate, judge_answer
+from coopqa.evaluation.qa_formats import QAItem, read_qa_file
+from coopqa.model.embedder import Embedder
+from coopqa.search.retriever import Answer, Hit, Retriever
 from tests.conftest import QA_FILE, ROOT
 
 EVIDENCE = "Le Gouvernement belge a œuvré par la suite pour le lancement du processus du FMMD"
@@ -327,7 +327,7 @@ def test_malformed_file_stops_before_the_model_loads(cli_env: dict[str, str], tm
 @pytest.fixture
 def eval_in_process(embedder: Embedder, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
     """Run ``coopqa eval`` through :func:`coopqa.cli.main` with the session's loaded model (saves a model load per test)."""
-    monkeypatch.setattr("coopqa.evaluation_cli.Embedder", lambda _settings, progress=True: embedder)
+    monkeypatch.setattr("coopqa.evaluation.command.Embedder", lambda _settings, progress=True: embedder)
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(["eval", *args, "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "--quiet"])

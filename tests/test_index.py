@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from coopqa.config import Settings
-from coopqa.dense_index import DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, omp_threads, read_dense_index
-from coopqa.embedding import Embedder
 from coopqa.errors import IndexStoreError
-from coopqa.index import FORMAT_VERSION, build_index, current_version, load_index, read_manifest
-from coopqa.index_versions import KEEP_VERSIONS
-from coopqa.retrieval import Retriever
+from coopqa.index.dense import DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, omp_threads, read_dense_index
+from coopqa.index.store import FORMAT_VERSION, build_index, current_version, load_index, read_manifest
+from coopqa.index.versions import KEEP_VERSIONS
+from coopqa.model.embedder import Embedder
+from coopqa.search.retriever import Retriever
 from tests.conftest import DOCUMENT
 
 ADDED = "ajout.txt"

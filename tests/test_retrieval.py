@@ -7,9 +7,9 @@ import json
 import pytest
 
 from coopqa.errors import ConfigError, InvalidQuestionError
-from coopqa.evaluation import evaluate, read_qa_jsonl
-from coopqa.lexical import analyse
-from coopqa.retrieval import Retriever
+from coopqa.evaluation.metrics import evaluate, read_qa_jsonl
+from coopqa.index.lexical import analyse
+from coopqa.search.retriever import Retriever
 from tests.conftest import DOCUMENT, PIAF, QA_FILE
 
 OIT = "Coopération avec L’Organisation Internationale du Travail (l’OIT)"

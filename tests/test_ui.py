@@ -29,11 +29,11 @@ from typing import Any
 
 import pytest
 
-from coopqa.chunking import Passage
 from coopqa.config import Settings
-from coopqa.corpus import Document, Section, read_document
-from coopqa.retrieval import NO_ANSWER, Answer, Hit
-from coopqa.ui_render import escape_text, mark_span, render_answer, render_context
+from coopqa.documents.chunking import Passage
+from coopqa.documents.reading import Document, Section, read_document
+from coopqa.search.retriever import NO_ANSWER, Answer, Hit
+from coopqa.ui.render import escape_text, mark_span, render_answer, render_context
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

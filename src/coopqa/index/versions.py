@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from coopqa.index_manifest import MANIFEST_FILE
+from coopqa.index.manifest import MANIFEST_FILE
 
 try:
     import fcntl

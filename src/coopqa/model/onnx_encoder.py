@@ -5,11 +5,11 @@ optimum-onnx, which pins transformers < 4.58 while coopqa needs transformers 5
 (huggingface/optimum-onnx#114). This module computes what that backend would:
 the folder's own tokenizer (``tokenizers``, no transformers import, so loading
 takes under a second), the exported transformer, then the model's pooling and
-normalisation, read from the export marker that :mod:`coopqa.onnx_export`
+normalisation, read from the export marker that :mod:`coopqa.model.onnx_export`
 wrote after checking them against sentence-transformers.
 
 :class:`OnnxSentenceEncoder` offers the part of ``SentenceTransformer`` that
-:class:`coopqa.embedding.Embedder` uses (``encode``, ``prompts``,
+:class:`coopqa.model.embedder.Embedder` uses (``encode``, ``prompts``,
 ``get_embedding_dimension``), so the embedder treats both backends alike.
 """
 

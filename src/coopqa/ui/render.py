@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from coopqa.answer import section_label
-from coopqa.corpus import Document
-from coopqa.retrieval import NO_ANSWER, Answer, Hit
+from coopqa.documents import Document
+from coopqa.search import NO_ANSWER, Answer, Hit, section_label
 
 #: HTML's special characters plus those Markdown, LaTeX or autolinking could read as syntax,
 #: all replaced in one pass by numeric character references (escaping twice would garble ``&``).

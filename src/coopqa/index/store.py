@@ -15,8 +15,8 @@ A build writes a new version folder next to the live one and only then points
 previous index usable. Documents whose content hash, model and chunking are
 unchanged reuse their passages and vectors (no re-embedding), like
 simonw/llm's content hashes. Older versions are kept for readers that may
-still use them (see :mod:`coopqa.index_versions`), and every load verifies
-every file's checksum (see :mod:`coopqa.index_files`).
+still use them (see :mod:`coopqa.index.versions`), and every load verifies
+every file's checksum (see :mod:`coopqa.index.files`).
 """
 
 from __future__ import annotations
@@ -35,19 +35,18 @@ from typing import Any
 
 import numpy as np
 
-from coopqa.chunking import Passage, chunk_document, split_sentences
 from coopqa.config import Settings
-from coopqa.corpus import Document, Section, read_corpus
-from coopqa.dense_index import DEFAULT_THRESHOLDS, DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, read_dense_index
-from coopqa.embedding import Embedder
+from coopqa.documents import Document, Passage, Section, chunk_document, read_corpus, split_sentences
 from coopqa.errors import IndexStoreError
-from coopqa.index_files import seal, verify_files
-from coopqa.index_manifest import FORMAT_VERSION as FORMAT_VERSION  # re-exported: callers import the index API from here
-from coopqa.index_manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, settings_fingerprint
-from coopqa.index_manifest import check_compatible as check_compatible
-from coopqa.index_versions import CURRENT_FILE, Lease, is_version_name, new_version_name, pointer_state, remove_unpublished
-from coopqa.index_versions import remove_stale_versions as _remove_stale_versions
-from coopqa.lexical import LexicalIndex
+from coopqa.index.dense import DEFAULT_THRESHOLDS, DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, read_dense_index
+from coopqa.index.files import seal, verify_files
+from coopqa.index.lexical import LexicalIndex
+from coopqa.index.manifest import FORMAT_VERSION as FORMAT_VERSION  # re-exported: callers import the index API from here
+from coopqa.index.manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, settings_fingerprint
+from coopqa.index.manifest import check_compatible as check_compatible
+from coopqa.index.versions import CURRENT_FILE, Lease, is_version_name, new_version_name, pointer_state, remove_unpublished
+from coopqa.index.versions import remove_stale_versions as _remove_stale_versions
+from coopqa.model import Embedder
 from coopqa.versions import package_versions
 
 _REBUILD = "run: coopqa index"
@@ -165,7 +164,7 @@ def _document_from_record(record: dict[str, Any]) -> Document:
 def load_index(index_dir: Path) -> IndexData:
     """Load the live version; any damage becomes a one-line :class:`IndexStoreError`.
 
-    The version is leased (see :mod:`coopqa.index_versions`) before its
+    The version is leased (see :mod:`coopqa.index.versions`) before its
     manifest is read, so a build on this host never deletes it under the loader.
     """
     state = pointer_state(index_dir)  # before reading CURRENT: a change in between is seen by the next check

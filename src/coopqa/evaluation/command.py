@@ -26,13 +26,13 @@ from typing import Any
 from tqdm import tqdm
 
 from coopqa.config import MODES, Settings
-from coopqa.embedding import Embedder
 from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
-from coopqa.eval_report import EvalRun, summary_lines, text_table, write_outputs
-from coopqa.evaluation import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate
+from coopqa.evaluation.metrics import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate
+from coopqa.evaluation.qa_formats import QASet, read_qa_file
+from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_outputs
 from coopqa.index import build_index, current_version, load_index
-from coopqa.qa_formats import QASet, read_qa_file
-from coopqa.retrieval import Retriever, clean_question
+from coopqa.model import Embedder
+from coopqa.search import Retriever, clean_question
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
 THRESHOLDS: tuple[tuple[str, str, str], ...] = (

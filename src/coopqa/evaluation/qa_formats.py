@@ -9,7 +9,7 @@
   an empty cell is an absent value).
 * **SQuAD v1.1/v2.0 JSON** (PIAF, FQuAD): every question remembers its
   paragraph, so it can be judged against it; v2.0 ``is_impossible`` questions
-  are unanswerable. The paragraphs become :class:`~coopqa.corpus.Document`
+  are unanswerable. The paragraphs become :class:`~coopqa.documents.reading.Document`
   objects (``"<title>/<paragraph number>"``) for ``--corpus-from-file``.
 
 A malformed row is never dropped silently: it becomes a :class:`RowProblem`
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coopqa.corpus import Document, Section
+from coopqa.documents import Document, Section
 from coopqa.errors import InputFileError
 from coopqa.json_input import holds_unpaired_surrogate, json_error_reason
 

@@ -46,11 +46,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from coopqa.chunking import Passage
+from coopqa.documents import Passage
 from coopqa.errors import InputFileError
-from coopqa.lexical import fold_accents
-from coopqa.qa_formats import QAItem, read_qa_jsonl
-from coopqa.retrieval import Answer, Retriever
+from coopqa.evaluation.qa_formats import QAItem, read_qa_jsonl
+from coopqa.index import fold_accents
+from coopqa.search import Answer, Retriever
 
 __all__ = [
     "KS",

@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from coopqa.chunking import Passage
 from coopqa.config import MODES, Settings
-from coopqa.embedding import Embedder
+from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
-from coopqa.fusion import Fusion, Signals
-from coopqa.index import IndexData, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
-from coopqa.lexical import analyse
+from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
+from coopqa.model import Embedder
+from coopqa.search.fusion import Fusion, Signals
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 #: How many candidates each side (dense, BM25) contributes before fusion.
