@@ -24,6 +24,9 @@ from coopqa.model.embedder import Embedder, default_model_folder, onnx_export_fo
 from coopqa.model.onnx_encoder import INT8_FILE, MARKER_FILE
 from coopqa.model.onnx_export import export_is_current
 from coopqa.search.retriever import Retriever
+
+#: Every test here needs the onnx-int8 export (about 50 s once per session): the slow subset.
+pytestmark = pytest.mark.slow
 from tests.conftest import CORPUS, QA_FILE
 
 #: Lowest / mean cosine between int8 and fp32 vectors of the same text, measured on the

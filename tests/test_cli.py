@@ -32,6 +32,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
         assert fragment in lines[0]
 
 
+@pytest.mark.slow
 def test_ask_json_follows_the_contract(retriever: Retriever, cli_env: dict[str, str], settings) -> None:  # type: ignore[no-untyped-def]
     result = coopqa("ask", "Qui finance le projet AMEM ?", "-k", "3", "--json", env=cli_env)
     assert result.returncode == 0, result.stderr
@@ -48,6 +49,7 @@ def test_ask_json_follows_the_contract(retriever: Retriever, cli_env: dict[str, 
     assert first["section"].startswith("Coopération avec L’Organisation Internationale du Travail")
 
 
+@pytest.mark.slow
 def test_ask_text_output_cites_and_highlights(retriever: Retriever, cli_env: dict[str, str]) -> None:
     result = coopqa("ask", "Quel est le budget du projet SHARAKA ?", "--mode", "bm25", env=cli_env)
     assert result.returncode == 0, result.stderr
@@ -55,11 +57,13 @@ def test_ask_text_output_cites_and_highlights(retriever: Retriever, cli_env: dic
     assert "«« " in result.stdout
 
 
+@pytest.mark.slow
 def test_ask_abstains_in_plain_words(retriever: Retriever, cli_env: dict[str, str]) -> None:
     result = coopqa("ask", "Quelle est la recette du couscous ?", env=cli_env)
     assert result.returncode == 0 and NO_ANSWER in result.stdout and "peut-être utiles" in result.stdout
 
 
+@pytest.mark.slow
 def test_batch_answers_every_line_and_passes_fields_through(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
     batch = tmp_path / "questions.jsonl"
     lines = [
@@ -111,6 +115,7 @@ def test_bad_input_is_one_line_and_exit_2(cli_env: dict[str, str], args: list[st
     assert_one_line_error(coopqa(*args, env=cli_env), fragment)
 
 
+@pytest.mark.slow
 def test_index_works_on_any_folder_of_documents(cli_env: dict[str, str], tmp_path: Path) -> None:
     corpus = tmp_path / "docs"
     (corpus / "sub").mkdir(parents=True)
@@ -127,6 +132,7 @@ def test_index_works_on_any_folder_of_documents(cli_env: dict[str, str], tmp_pat
     assert "Index à jour" in again.stdout
 
 
+@pytest.mark.slow
 def test_non_utf8_corpus_file_is_refused_without_touching_the_index(cli_env: dict[str, str], tmp_path: Path) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()

@@ -205,6 +205,7 @@ def shipped_reports(retriever: Retriever, embedder: Embedder, settings: Settings
     return evaluate(retriever, read_qa_file(QA_FILE).items, ["bm25", "dense", "hybrid"])
 
 
+@pytest.mark.slow
 def test_ranking_metrics_match_ranx_on_the_shipped_qa_set(shipped_reports: list[ModeReport]) -> None:
     for report in shipped_reports:
         assert_same_as_ranx(report)
@@ -225,6 +226,7 @@ def passage(doc: str, start: int, text: str = "texte") -> Passage:
     return Passage(doc, (), start, start + len(text), text)
 
 
+@pytest.mark.slow
 def test_paragraph_ranking_dedupes_passages_and_matches_ranx() -> None:
     """Two passages of one paragraph count once, at the first rank (SQuAD paragraph-level ranking)."""
     rankings = {
@@ -280,6 +282,7 @@ def coopqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_cli_end_to_end_on_the_shipped_qa_set(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "eval"
     result = coopqa("eval", "qa/coopqa-fr.jsonl", "--out", str(out), "--min-hit5", "0.9", "--max-wrongly-abstained", "0.2", env=cli_env)

@@ -84,6 +84,7 @@ def test_index_built_with_other_settings_is_refused(retriever: Retriever, settin
         Retriever(replace(retriever.data, manifest=other_model), embedder, settings)
 
 
+@pytest.mark.slow
 def test_missing_index_is_built_on_first_use(settings: Settings, tmp_path: Path) -> None:
     fresh = replace(settings, index_dir=tmp_path / "new-index")
     assert current_version(fresh.index_dir) is None
@@ -119,6 +120,7 @@ def test_damaged_index_is_repaired_by_coopqa_index(retriever: Retriever, setting
     assert load_index(private.index_dir).dense.ntotal == retriever.data.dense.ntotal
 
 
+@pytest.mark.slow
 def test_killed_build_leaves_the_previous_index_usable(retriever: Retriever, settings: Settings, tmp_path: Path) -> None:
     """SIGKILL during embedding: CURRENT still names the old, complete version."""
     private = copy_setup(settings, retriever, tmp_path)

@@ -323,6 +323,7 @@ def killed_builds(small: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         return dict(zip(KILL_POINTS, pool.map(kill_at, KILL_POINTS)))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_build_killed_at_any_point_leaves_a_usable_index_and_the_next_build_completes(
@@ -359,6 +360,7 @@ def test_build_killed_at_any_point_leaves_a_usable_index_and_the_next_build_comp
     assert ask(private, embedder, ZORGLUB_QUESTION).hits[0].passage.doc_id == RENAMED
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_two_index_builds_at_once_take_turns_on_the_lock(small: Settings, embedder: Embedder, tmp_path: Path) -> None:
     """Two ``coopqa index`` on one index with a changed corpus: both succeed, one builds, the other finds it done."""
@@ -482,6 +484,7 @@ def damage_runs(small: Settings, tmp_path_factory: pytest.TempPathFactory) -> di
     return runs
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("name", list(DAMAGES))
 def test_damaged_index_is_a_one_line_error_and_coopqa_index_repairs_it(
@@ -715,6 +718,7 @@ def cache_faults(settings: Settings, small: Settings, embedder: Embedder, tmp_pa
     yield faults
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_emptied_model_cache_is_reconverted_once_by_two_concurrent_asks(cache_faults: CacheFaults) -> None:
     assert not cache_faults.trusted_after_kill, "a killed conversion must never leave a model that is trusted"
@@ -751,6 +755,7 @@ def broken_model_cache(settings: Settings, target_cache: Path, weights: bytes | 
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("damage", ["truncated", "missing"])
 def test_damaged_converted_model_is_reconverted_or_named(

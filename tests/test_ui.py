@@ -413,6 +413,7 @@ def test_many_questions_at_once_are_all_answered(client: Any) -> None:
     assert all(len(r["passages"]) == 3 for r in results)
 
 
+@pytest.mark.slow
 def test_running_app_serves_a_rebuilt_index_without_restart(trap_server: Server) -> None:
     """A ``coopqa index`` run beside a serving app: its next answers come from the new version.
 
