@@ -24,10 +24,10 @@ from coopqa.model.embedder import Embedder, default_model_folder, onnx_export_fo
 from coopqa.model.onnx_encoder import INT8_FILE, MARKER_FILE
 from coopqa.model.onnx_export import export_is_current
 from coopqa.search.retriever import Retriever
+from tests.conftest import CORPUS, QA_FILE
 
 #: Every test here needs the onnx-int8 export (about 50 s once per session): the slow subset.
 pytestmark = pytest.mark.slow
-from tests.conftest import CORPUS, QA_FILE
 
 #: Lowest / mean cosine between int8 and fp32 vectors of the same text, measured on the
 #: texts below (QA questions and corpus paragraphs): 0.9908 / 0.9965 on 2026-11-29.
