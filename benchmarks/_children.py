@@ -4,7 +4,9 @@ Run by ``_common.run_child`` as ``python benchmarks/_children.py TASK 'JSON argu
 child's peak RSS (``wait4``) is its own. A child prints its figures as one last stdout line
 ``@@RESULT {json}``; everything else goes to stderr. Imports are inside the tasks, so a LangChain
 child never imports coopqa unless it needs coopqa's chunks (build, quality), and the cold-start
-child imports only what a LangChain user's script would.
+child imports only what a LangChain user's script would. For the same reason this module imports
+nothing but a few standard modules, and the other benchmarks' measured processes take their memory
+readings from it too (:func:`memory_kib`, :func:`rss_mib`).
 
 Tasks:
 
@@ -41,12 +43,19 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result, ensure_ascii=False), flush=True)
 
 
-def peak_rss_mib() -> float:
-    """This process's peak RSS so far (``VmHWM``): a build's own peak, before any extra measurement."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def memory_kib(pid: int | str = "self") -> dict[str, int]:
+    """The ``Vm…`` lines of ``/proc/PID/status`` in KiB (``VmRSS`` now, ``VmHWM`` the peak so far); empty once the process is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {key: int(value.split()[0]) for key, _, value in (line.partition(":") for line in lines) if key.startswith("Vm")}
+
+
+def rss_mib(field: str = "VmRSS") -> float:
+    """This process's resident memory (``VmRSS``) or its peak so far (``VmHWM``: a build's own peak, before any extra measurement), MiB."""
+    kib = memory_kib().get(field)
+    return float("nan") if kib is None else kib / 1024
 
 
 def say_built(what: str) -> None:
@@ -67,10 +76,6 @@ def coopqa_settings(args: dict[str, Any]) -> Any:
     if args.get("corpus"):
         settings = replace(settings, corpus_dir=Path(args["corpus"]))
     return replace(settings, index_dir=Path(args["index"]))
-
-
-def backend_of(settings: Any) -> str:
-    return str(getattr(settings, "backend", "torch (this coopqa has no backend setting)"))
 
 
 def source_documents(args: dict[str, Any]) -> list[Any]:
@@ -126,17 +131,21 @@ def langchain_embeddings(model: str, flavour: str) -> tuple[Any, str]:
     return embeddings, "langchain_community.embeddings.HuggingFaceBgeEmbeddings"
 
 
-def load_langchain_store(args: dict[str, Any]) -> tuple[Any, str, dict[str, float]]:
+def langchain_faiss(args: dict[str, Any]) -> tuple[Any, Any, str, dict[str, float]]:
+    """LangChain's ``FAISS`` class and its embedding of ``args["model"]``, with the seconds spent importing and loading them."""
     began = time.perf_counter()
     from langchain_community.vectorstores import FAISS
 
     imported = time.perf_counter()
     embeddings, kind = langchain_embeddings(args["model"], args["embeddings"])
-    loaded = time.perf_counter()
-    store = FAISS.load_local(args["store"], embeddings, allow_dangerous_deserialization=True)
-    opened = time.perf_counter()
-    timing = {"import_s": imported - began, "model_load_s": loaded - imported, "index_load_s": opened - loaded}
-    return store, kind, timing
+    return FAISS, embeddings, kind, {"import_s": imported - began, "model_load_s": time.perf_counter() - imported}
+
+
+def load_langchain_store(args: dict[str, Any]) -> tuple[Any, str, dict[str, float]]:
+    faiss_class, embeddings, kind, timing = langchain_faiss(args)
+    began = time.perf_counter()
+    store = faiss_class.load_local(args["store"], embeddings, allow_dangerous_deserialization=True)
+    return store, kind, {**timing, "index_load_s": time.perf_counter() - began}
 
 
 def questions_of(path: str, limit: int | None) -> list[Any]:
@@ -146,10 +155,37 @@ def questions_of(path: str, limit: int | None) -> list[Any]:
     return items[:limit] if limit else items
 
 
+def timed_embedding(function: Any, timing: dict[str, Any]) -> Any:
+    """``function`` (an unbound ``encode``/``embed`` method taking a list of texts), adding its seconds and texts to ``timing``."""
+
+    def timed(self: Any, texts: list[str], *a: Any, **k: Any) -> Any:
+        began = time.perf_counter()
+        vectors = function(self, texts, *a, **k)
+        timing["embed_s"] += time.perf_counter() - began
+        timing["texts_embedded"] += len(texts)
+        return vectors
+
+    return timed
+
+
+def ask_times_ms(ask: Any, questions: list[str], rounds: int) -> list[float]:
+    """``ask(question)`` for the first WARM_UP questions (not timed), then every question ``rounds`` times, one at a time."""
+    for question in questions[:WARM_UP]:
+        ask(question)
+    timings = []
+    for _ in range(rounds):
+        for question in questions:
+            began = time.perf_counter()
+            ask(question)
+            timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
 # --------------------------------------------------------------------------- builds
 
 
 def task_coopqa_index(args: dict[str, Any]) -> None:
+    import coopqa.index
     import coopqa.index.store
     import coopqa.model.embedder
 
@@ -165,20 +201,14 @@ def task_coopqa_index(args: dict[str, Any]) -> None:
         timing["model_load_s"] += time.perf_counter() - began
         captured["embedder"] = self
 
-    def timed_encode(self: Any, texts: list[str], progress: bool = False) -> Any:
-        began = time.perf_counter()
-        vectors = original_encode(self, texts, progress=progress)
-        timing["embed_s"] += time.perf_counter() - began
-        timing["texts_embedded"] += len(texts)
-        return vectors
-
     def kept_build(*a: Any, **k: Any) -> Any:
         captured["report"] = report = original_build(*a, **k)
         return report
 
     coopqa.model.embedder.Embedder.__init__ = timed_init  # type: ignore[method-assign]
-    coopqa.model.embedder.Embedder.encode_passages = timed_encode  # type: ignore[method-assign]
+    coopqa.model.embedder.Embedder.encode_passages = timed_embedding(original_encode, timing)  # type: ignore[method-assign]
     coopqa.index.store.build_index = kept_build
+    coopqa.index.build_index = kept_build  # the stage's public name, which coopqa.cli imports
 
     settings = coopqa_settings(args)
     if args.get("squad"):
@@ -198,7 +228,7 @@ def task_coopqa_index(args: dict[str, Any]) -> None:
         documents = source_documents(args)
         how = "coopqa index --quiet (coopqa.cli.main)"
     finished = time.perf_counter() - BEGAN
-    build_peak = peak_rss_mib()
+    build_peak = rss_mib("VmHWM")
     report = captured["report"]
     passages = coopqa_passages(documents, settings.chunk_size, settings.chunk_overlap)
     if len(passages) != report.passages:
@@ -210,7 +240,7 @@ def task_coopqa_index(args: dict[str, Any]) -> None:
     emit(
         {
             "how": how,
-            "backend": backend_of(settings),
+            "backend": settings.backend,
             "documents": report.documents,
             "passages": report.passages,
             "sentences": report.sentences,
@@ -226,24 +256,11 @@ def task_coopqa_index(args: dict[str, Any]) -> None:
 
 
 def task_langchain_index(args: dict[str, Any]) -> None:
-    began = time.perf_counter()
-    from langchain_community.vectorstores import FAISS
+    faiss_class, embeddings, kind, setup = langchain_faiss(args)
     from langchain_core.documents import Document
 
-    imported = time.perf_counter()
-    embeddings, kind = langchain_embeddings(args["model"], args["embeddings"])
-    loaded = time.perf_counter()
     timing = {"embed_s": 0.0, "texts_embedded": 0}
-    embed_documents = type(embeddings).embed_documents
-
-    def timed_embed(self: Any, texts: list[str]) -> Any:
-        started = time.perf_counter()
-        vectors = embed_documents(self, texts)
-        timing["embed_s"] += time.perf_counter() - started
-        timing["texts_embedded"] += len(texts)
-        return vectors
-
-    type(embeddings).embed_documents = timed_embed  # type: ignore[method-assign]
+    type(embeddings).embed_documents = timed_embedding(type(embeddings).embed_documents, timing)  # type: ignore[method-assign]
     sources = source_documents(args)  # read outside the build, as coopqa's build_index is handed its documents
     build_began = time.perf_counter()
     passages = coopqa_passages(sources, args["chunk_size"], args["chunk_overlap"])
@@ -252,7 +269,7 @@ def task_langchain_index(args: dict[str, Any]) -> None:
         for n, passage in enumerate(passages)
     ]
     chunked = time.perf_counter()
-    store = FAISS.from_documents(documents, embeddings)
+    store = faiss_class.from_documents(documents, embeddings)
     store.save_local(args["store"])
     built = time.perf_counter()
     say_built(args["store"])
@@ -263,13 +280,12 @@ def task_langchain_index(args: dict[str, Any]) -> None:
             "faiss_index": type(store.index).__name__,
             "passages": len(documents),
             "texts_embedded": timing["texts_embedded"],
-            "import_s": imported - began,
-            "model_load_s": loaded - imported,
+            **setup,
             "chunk_s": chunked - build_began,
             "embed_s": timing["embed_s"],
             "build_s": built - build_began,
             "in_process_s": built - BEGAN,
-            "build_peak_rss_mib": peak_rss_mib(),
+            "build_peak_rss_mib": rss_mib("VmHWM"),
             "passages_only_embed_s": timing["embed_s"],
         }
     )
@@ -293,30 +309,14 @@ def task_coopqa_warm(args: dict[str, Any]) -> None:
     settings = coopqa_settings(args)
     questions = [item.question for item in questions_of(args["questions"], args.get("limit"))]
     retriever = Retriever.open(settings, progress=False)
-    latencies: dict[str, list[float]] = {}
-    for mode in args["modes"]:
-        for question in questions[:WARM_UP]:
-            retriever.ask(question, mode=mode)
-        timings = latencies[mode] = []
-        for _ in range(args["rounds"]):
-            for question in questions:
-                began = time.perf_counter()
-                retriever.ask(question, mode=mode)
-                timings.append((time.perf_counter() - began) * 1000)
-    emit({"backend": backend_of(settings), "k": settings.top_k, "latencies_ms": latencies})
+    latencies = {mode: ask_times_ms(lambda question, mode=mode: retriever.ask(question, mode=mode), questions, args["rounds"]) for mode in args["modes"]}
+    emit({"backend": settings.backend, "k": settings.top_k, "latencies_ms": latencies})
 
 
 def task_langchain_warm(args: dict[str, Any]) -> None:
     store, kind, _ = load_langchain_store(args)
     questions = [item.question for item in questions_of(args["questions"], args.get("limit"))]
-    for question in questions[:WARM_UP]:
-        store.similarity_search(question, k=args["k"])
-    timings = []
-    for _ in range(args["rounds"]):
-        for question in questions:
-            began = time.perf_counter()
-            store.similarity_search(question, k=args["k"])
-            timings.append((time.perf_counter() - began) * 1000)
+    timings = ask_times_ms(lambda question: store.similarity_search(question, k=args["k"]), questions, args["rounds"])
     emit({"embeddings_class": kind, "k": args["k"], "latencies_ms": {"similarity_search": timings}})
 
 
@@ -347,7 +347,7 @@ def task_coopqa_quality(args: dict[str, Any]) -> None:
     retriever = Retriever(load_index(settings.index_dir), Embedder(settings, progress=False), settings)
     documents = list(retriever.data.documents.values())
     reports = evaluate(retriever, items, args["modes"], k=DEPTH, relevance=relevance_for(args, documents))
-    emit({"backend": backend_of(settings), "modes": {report.mode: summary(report) for report in reports}})
+    emit({"backend": settings.backend, "modes": {report.mode: summary(report) for report in reports}})
 
 
 def task_langchain_quality(args: dict[str, Any]) -> None:

@@ -1,11 +1,15 @@
-"""Shared by ``build_speed.py``, ``ask_speed.py`` and ``vs_langchain.py``: fresh child processes, figures, tables.
+"""Shared by the benchmarks: paths, the QA set and PIAF, progress lines, percentiles; and the speed benchmarks' machinery.
 
-Every measured item runs in its own child (``_children.py``, or the real ``coopqa`` command for the
-cold start) and is reaped with :func:`os.wait4`, whose ``ru_maxrss`` is that one child's peak RSS
-(``RUSAGE_CHILDREN`` would give the largest child so far, not each one's). Wall times are taken in
-the parent from just before the child is spawned: process start → first stdout line (the first
-answer) and → exit. coopqa and LangChain children alternate, so both see the same load; the 1-minute
-load average is recorded before and after every child.
+Importing this module loads no coopqa, numpy or model code (the scale benchmarks measure their own
+processes' memory); a measured process reads its own memory with ``_children.rss_mib``.
+
+The speed benchmarks (``build_speed.py``, ``ask_speed.py``, ``vs_langchain.py``): every measured item
+runs in its own child (``_children.py``, or the real ``coopqa`` command for the cold start) and is
+reaped with :func:`os.wait4`, whose ``ru_maxrss`` is that one child's peak RSS (``RUSAGE_CHILDREN``
+would give the largest child so far, not each one's). Wall times are taken in the parent from just
+before the child is spawned: process start → first stdout line (the first answer) and → exit.
+coopqa and LangChain children alternate, so both see the same load; the 1-minute load average is
+recorded before and after every child.
 """
 
 from __future__ import annotations
@@ -21,17 +25,16 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _children import RESULT_PREFIX
-from load_test import percentile
 
-import coopqa
-from coopqa.config import Settings, load_settings
-from coopqa.model.embedder import resolve_model
-from coopqa.versions import package_versions
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coopqa.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILDREN = Path(__file__).with_name("_children.py")
@@ -48,8 +51,42 @@ VERSIONED = (
 KEPT_COOPQA_VARIABLES = ("COOPQA_MODEL_CACHE",)
 
 
+# --------------------------------------------------------------------------- every benchmark
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {message}", file=sys.stderr, flush=True)
+
+
+def qa_questions() -> list[str]:
+    """The questions of ``qa/coopqa-fr.jsonl``, answerable and unanswerable, in file order."""
+    return [json.loads(line)["question"] for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_piaf() -> tuple[list[str], list[str], np.ndarray]:
+    """PIAF v1.0: (paragraphs, questions, index of each question's paragraph), in file order."""
+    import numpy as np
+
+    data = json.loads(PIAF.read_text(encoding="utf-8"))
+    paragraphs: list[str] = []
+    questions: list[str] = []
+    gold: list[int] = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                questions.append(qa["question"])
+                gold.append(len(paragraphs))
+            paragraphs.append(paragraph["context"])
+    return paragraphs, questions, np.array(gold)
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+
+
+def directory_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
 # --------------------------------------------------------------------------- options
@@ -138,7 +175,6 @@ class Bench:
     systems: tuple[str, ...]
     work: Path = field(init=False)
     env: dict[str, str] = field(init=False)
-    backend: str = field(init=False)
     model: str = field(init=False)
     settings: Settings = field(init=False)
     conditions: dict[str, Any] = field(init=False)
@@ -146,8 +182,11 @@ class Bench:
     figures: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from coopqa.config import load_settings
+        from coopqa.model.embedder import resolve_model
+
         self.conditions = conditions()
-        self.env, self.backend = child_environment(self.args.backend)
+        self.env = child_environment(self.args.backend)
         self.settings = load_settings(environ={k: v for k, v in self.env.items() if k.startswith("COOPQA_")})
         self.model, _ = resolve_model(self.settings)  # converts the model once, before anything is timed
         self.work = Path(tempfile.mkdtemp(prefix="coopqa-speed-"))
@@ -155,6 +194,10 @@ class Bench:
             if getattr(self.args, name) is None:
                 setattr(self.args, name, quick if self.args.quick else full)
         log(f"{self.conditions['cpu_count']} CPUs, load average {self.conditions['loadavg']}, backend {self.backend}, work in {self.work}")
+
+    @property
+    def backend(self) -> str:
+        return str(self.args.backend)
 
     @property
     def limit(self) -> int | None:
@@ -171,28 +214,36 @@ class Bench:
     def child(self, task: str, arguments: dict[str, Any]) -> ChildRun:
         return run_child([sys.executable, str(CHILDREN), task, json.dumps(arguments)], self.env, self.work, self.args.timeout)
 
-    def langchain_arguments(self, store: Path) -> dict[str, Any]:
-        return {"model": self.model, "embeddings": self.args.embeddings, "store": str(store)}
+    def langchain_arguments(self, store: Path, chunked: bool = False) -> dict[str, Any]:
+        """What a LangChain child needs to open (or build) ``store``; ``chunked``: and to cut coopqa's chunks itself."""
+        chunking = {"chunk_size": self.settings.chunk_size, "chunk_overlap": self.settings.chunk_overlap} if chunked else {}
+        return {"model": self.model, "embeddings": self.args.embeddings, "store": str(store), **chunking}
+
+    def build(self, system: str, where: dict[str, str], folder: Path) -> ChildRun:
+        """One index build of the corpus folder or SQuAD file ``where`` into ``folder``, in a fresh child."""
+        if system == "coopqa":
+            return self.child("coopqa-index", {**where, "index": str(folder)})
+        return self.child("langchain-index", {**where, **self.langchain_arguments(folder, chunked=True)})
 
     def close(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def child_environment(backend: str) -> tuple[dict[str, str], str]:
-    """The children's environment (coopqa defaults, offline) and the backend as reported."""
+def child_environment(backend: str) -> dict[str, str]:
+    """The children's environment: coopqa defaults but ``backend``, offline, this coopqa and these benchmarks importable."""
+    import coopqa
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOPQA_") or k in KEPT_COOPQA_VARIABLES}
     package_root = str(Path(coopqa.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([package_root, str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore"})
-    if "backend" in {f.name for f in fields(Settings)}:
-        env["COOPQA_BACKEND"] = backend
-        return env, backend
-    if backend != "torch":
-        raise SystemExit(f"this coopqa has no backend setting: --backend {backend} cannot be measured (COOPQA_BACKEND would be refused as unknown)")
-    return env, "torch (this coopqa has no backend setting yet; COOPQA_BACKEND not passed, it would be refused as unknown)"
+    env["COOPQA_BACKEND"] = backend
+    return env
 
 
 def conditions() -> dict[str, Any]:
+    from coopqa.versions import package_versions
+
     cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
     memory_kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
     try:
@@ -216,10 +267,6 @@ def conditions() -> dict[str, Any]:
 # --------------------------------------------------------------------------- measurements
 
 
-def directory_bytes(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
-
-
 def measure_builds(bench: Bench) -> None:
     """Index builds, each into a fresh folder, coopqa and LangChain alternating; the last index of each is kept."""
     for source, where in bench.sources():
@@ -229,11 +276,7 @@ def measure_builds(bench: Bench) -> None:
             for system in bench.systems:
                 folder = bench.work / f"{system}-{len(bench.indexes)}-{repeat}"
                 log(f"build {repeat + 1}/{repeats}: {system}, {source}")
-                if system == "coopqa":
-                    run = bench.child("coopqa-index", {**where, "index": str(folder)})
-                else:
-                    chunking = {"chunk_size": bench.settings.chunk_size, "chunk_overlap": bench.settings.chunk_overlap}
-                    run = bench.child("langchain-index", {**where, **chunking, **bench.langchain_arguments(folder)})
+                run = bench.build(system, where, folder)
                 if system == "langchain":
                     bench.figures["langchain_setup"] = {key: run.result[key] for key in ("embeddings_class", "faiss_index")}
                 record = run.record()
@@ -286,22 +329,14 @@ def ensure_shipped_indexes(bench: Bench) -> None:
             continue
         folder = bench.work / f"{system}-shipped"
         log(f"building the {system} index of the shipped corpus (not measured)")
-        if system == "coopqa":
-            bench.child("coopqa-index", {"corpus": str(CORPUS), "index": str(folder)})
-        else:
-            chunking = {"chunk_size": bench.settings.chunk_size, "chunk_overlap": bench.settings.chunk_overlap}
-            bench.child("langchain-index", {"corpus": str(CORPUS), **chunking, **bench.langchain_arguments(folder)})
+        bench.build(system, {"corpus": str(CORPUS)}, folder)
         bench.indexes[(system, "shipped corpus")] = folder
-
-
-def first_question() -> str:
-    return next(json.loads(line)["question"] for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def measure_cold(bench: Bench) -> None:
     """Process start → first answer, with the index built and the page cache warm (one unmeasured run each first)."""
     ensure_shipped_indexes(bench)
-    question = first_question()
+    question = qa_questions()[0]
     runs: dict[str, list[ChildRun]] = {system: [] for system in bench.systems}
     for number in range(bench.args.cold_runs + 1):
         for system in bench.systems:
@@ -321,18 +356,21 @@ def measure_cold(bench: Bench) -> None:
                 runs[system].append(run)
     summary = {}
     for system, measured in runs.items():
-        records = [run.record() for run in measured]
         summary[system] = {
             "runs": len(measured),
             "question": question,
             "first_answer_s": statistics.median(run.first_output_s or run.wall_s for run in measured),
             "exit_s": statistics.median(run.wall_s for run in measured),
-            "peak_rss_mib": statistics.median(run.peak_rss_mib for run in measured),
             "how": f'coopqa ask "{question}" --json' if system == "coopqa" else "load_local + similarity_search (k=5), JSON line",
-            "loadavg_1min": load_range(records),
-            "records": records,
+            **processes_summary(measured),
         }
     bench.figures["cold"] = summary
+
+
+def processes_summary(measured: list[ChildRun]) -> dict[str, Any]:
+    """Median peak RSS, load average range and the records of the processes of one system."""
+    records = [run.record() for run in measured]
+    return {"peak_rss_mib": statistics.median(run.peak_rss_mib for run in measured), "loadavg_1min": load_range(records), "records": records}
 
 
 def latency_summary(latencies: list[float]) -> dict[str, float]:
@@ -364,15 +402,12 @@ def measure_warm(bench: Bench) -> None:
         for run in measured:
             for mode, values in run.result["latencies_ms"].items():
                 pooled.setdefault(mode, []).extend(values)
-        records = [run.record() for run in measured]
         summary[system] = {
             "latency": {mode: latency_summary(values) for mode, values in pooled.items()},
             "latency_p50_per_round_ms": {mode: [statistics.median(run.result["latencies_ms"][mode]) for run in measured] for mode in pooled},
-            "peak_rss_mib": statistics.median(run.peak_rss_mib for run in measured),
             "k": measured[0].result["k"],
             "rounds": len(measured),
-            "loadavg_1min": load_range(records),
-            "records": records,
+            **processes_summary(measured),
         }
     bench.figures["warm"] = summary
 
@@ -382,7 +417,6 @@ def measure_quality(bench: Bench) -> None:
     sets = [("shipped QA set", {"questions": str(QA_FILE), "corpus": str(CORPUS)}, "shipped corpus")]
     if not bench.args.quick:
         sets.append((bench.piaf_name, {"questions": str(bench.args.piaf), "squad": str(bench.args.piaf)}, bench.piaf_name))
-    chunking = {"chunk_size": bench.settings.chunk_size, "chunk_overlap": bench.settings.chunk_overlap}
     for name, where, source in sets:
         modes: dict[str, Any] = {}
         for system in bench.systems:
@@ -391,7 +425,7 @@ def measure_quality(bench: Bench) -> None:
             if system == "coopqa":
                 run = bench.child("coopqa-quality", {**where, "index": str(index), "modes": ["dense", "hybrid"], "limit": bench.limit})
             else:
-                run = bench.child("langchain-quality", {**where, **chunking, **bench.langchain_arguments(index), "limit": bench.limit})
+                run = bench.child("langchain-quality", {**where, **bench.langchain_arguments(index, chunked=True), "limit": bench.limit})
             for mode, metrics in run.result["modes"].items():
                 modes[f"{system} {mode}" if system == "coopqa" else mode] = {**metrics, "peak_rss_mib": run.peak_rss_mib, "wall_s": run.wall_s}
         bench.figures.setdefault("quality", {})[name] = modes

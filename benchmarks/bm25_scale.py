@@ -42,32 +42,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _children import rss_mib
+from _common import directory_bytes, load_piaf, log
 
-PIAF = Path("/work/shared/datasets/piaf/piaf-v1.0.json")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
 MIN_CHARS = 700
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {message}", file=sys.stderr, flush=True)
-
-
-def rss_mib(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def piaf() -> tuple[list[str], list[str]]:
-    data = json.loads(PIAF.read_text(encoding="utf-8"))
-    sentences = []
-    questions = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            sentences += [s.strip() for s in _SENTENCE.split(paragraph["context"]) if len(s.strip()) > 20]
-            questions += [qa["question"] for qa in paragraph["qas"]]
-    return sentences, questions
+    """(the PIAF paragraphs' sentences over 20 characters, the PIAF questions)."""
+    paragraphs, questions, _ = load_piaf()
+    return [s.strip() for paragraph in paragraphs for s in _SENTENCE.split(paragraph) if len(s.strip()) > 20], questions
 
 
 def passage_plan(n: int, lengths: np.ndarray, seed: int) -> list[np.ndarray]:
@@ -90,10 +75,6 @@ def _top(scores: np.ndarray, depth: int) -> np.ndarray:
     depth = min(depth, len(scores))
     part = np.argpartition(-scores, depth - 1)[:depth]
     return part[np.argsort(-scores[part], kind="stable")]
-
-
-def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 # --------------------------------------------------------------------------- build (subprocess)
@@ -140,7 +121,7 @@ def build(size: int, work: Path) -> dict[str, Any]:
         "analyse_measured_on": min(size, 100_000),
         "index_s": round(index_s, 1),
         "save_s": round(save_s, 1),
-        "saved_MiB": round(folder_bytes(folder) / 2**20, 1),
+        "saved_MiB": round(directory_bytes(folder) / 2**20, 1),
         "build_rss_before_MiB": round(rss_before),
         "build_peak_MiB": round(rss_mib("VmHWM")),
     }

@@ -77,9 +77,9 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+from _children import rss_mib
+from _common import load_piaf
 
-ROOT = Path(__file__).resolve().parent.parent
-PIAF = Path("/work/shared/datasets/piaf/piaf-v1.0.json")
 QUERY, PASSAGE = "query: ", "passage: "
 BATCH = 32
 
@@ -101,26 +101,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "onnx-int8-wonly": {"kind": "onnx", "file": "model_qint8_weights_only.onnx"},
     "onnx-O2-int8": {"kind": "onnx", "file": "model_O2_qint8_avx512_vnni.onnx"},
 }
-#: The operators sentence-transformers/optimum quantise for AutoQuantizationConfig.avx512_vnni(is_static=False).
-OPTIMUM_DYNAMIC_OPS = ["Conv", "MatMul", "Attention", "LSTM", "Gather", "Transpose", "EmbedLayerNormalization"]
 
 
 # --------------------------------------------------------------------------- data
-
-
-def load_piaf() -> tuple[list[str], list[str], np.ndarray]:
-    """(paragraphs, questions, index of each question's paragraph)."""
-    data = json.loads(PIAF.read_text(encoding="utf-8"))
-    paragraphs: list[str] = []
-    questions: list[str] = []
-    gold: list[int] = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                questions.append(qa["question"])
-                gold.append(len(paragraphs))
-            paragraphs.append(paragraph["context"])
-    return paragraphs, questions, np.array(gold)
 
 
 def gold_ranks(questions: np.ndarray, paragraphs: np.ndarray, gold: np.ndarray) -> np.ndarray:
@@ -155,7 +138,7 @@ def default_work_dir(folder: Path) -> Path:
 
 def export_onnx(folder: Path, work: Path) -> None:
     """coopqa's export (model.onnx, the int8 file, tokenizer, marker) under ``work/onnx``, then the variants (once)."""
-    from coopqa.model.onnx_export import export_int8, quantise
+    from coopqa.model.onnx_export import QUANTISED_OPERATORS, export_int8, quantise
 
     onnx_dir = work / "onnx"
     timings: dict[str, float] = {}
@@ -163,10 +146,10 @@ def export_onnx(folder: Path, work: Path) -> None:
     export_int8(folder, onnx_dir)  # a no-op when the export is current
     timings["coopqa export (torch.onnx TorchScript + int8 quantisation, probe check)"] = time.perf_counter() - began
     variants = {
-        "model_qint8_nogather.onnx": ("model.onnx", [op for op in OPTIMUM_DYNAMIC_OPS if op != "Gather"], {}),
-        "model_qint8_weights_only.onnx": ("model.onnx", OPTIMUM_DYNAMIC_OPS, {"MatMulConstBOnly": True}),
+        "model_qint8_nogather.onnx": ("model.onnx", [op for op in QUANTISED_OPERATORS if op != "Gather"], {}),
+        "model_qint8_weights_only.onnx": ("model.onnx", QUANTISED_OPERATORS, {"MatMulConstBOnly": True}),
         # DefaultTensorType: the fused graph's contrib ops (Attention, SkipLayerNormalization) defeat ONNX shape inference
-        "model_O2_qint8_avx512_vnni.onnx": ("model_O2.onnx", OPTIMUM_DYNAMIC_OPS, {"DefaultTensorType": 1}),
+        "model_O2_qint8_avx512_vnni.onnx": ("model_O2.onnx", QUANTISED_OPERATORS, {"DefaultTensorType": 1}),
     }
     if not (onnx_dir / "model_O2.onnx").is_file():
         began = time.perf_counter()
@@ -230,13 +213,6 @@ class OnnxEncoder:
 # --------------------------------------------------------------------------- worker
 
 NO_QUALITY = False
-
-
-def rss_mib(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def cpu_seconds() -> float:
@@ -321,15 +297,10 @@ def worker(name: str, spec: dict[str, Any], folder: Path, work: Path, repeats: i
 
 
 def versions() -> dict[str, str]:
-    from importlib import metadata
+    from coopqa.versions import package_versions
 
-    found = {}
-    for name in ("torch", "sentence-transformers", "transformers", "tokenizers", "onnx", "onnxruntime", "optimum", "optimum-onnx", "numpy"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    names = ("torch", "sentence-transformers", "transformers", "tokenizers", "onnx", "onnxruntime", "optimum", "optimum-onnx", "numpy")
+    return {name: version or "not installed" for name, version in package_versions(names).items()}
 
 
 def print_tables(results: list[dict[str, Any]]) -> None:

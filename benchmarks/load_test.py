@@ -44,8 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-QA_FILE = ROOT / "qa" / "coopqa-fr.jsonl"
+from _children import memory_kib
+from _common import COOPQA_COMMAND, CORPUS, ROOT, percentile, qa_questions
+
 LOOPBACK = "127.0.0.1"
 PASSAGE_KEYS = {"rank", "doc", "section", "start", "end", "text", "score", "highlight"}
 
@@ -69,7 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-k", type=bounded(1, 100), default=5, help="passages per answer (default 5)")
     parser.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     parser.add_argument("--spot-check", type=bounded(0, 500), default=40, help="distinct questions compared with coopqa ask --batch (default 40)")
-    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="corpus folder (default: corpus/)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus folder (default: corpus/)")
     parser.add_argument("--index", type=Path, help="index folder to use (default: a temporary one, built by the app)")
     parser.add_argument("--startup-timeout", type=bounded(10, 1800), default=600, help="seconds allowed for the app to start (default 600)")
     parser.add_argument("--request-timeout", type=bounded(1, 600), default=120, help="seconds allowed per request (default 120)")
@@ -80,23 +81,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --------------------------------------------------------------------------- server
 
 
+def coopqa_defaults() -> dict[str, str]:
+    """This environment without COOPQA_* settings, offline: the server and the CLI both run with coopqa's defaults."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("COOPQA_")}, "HF_HUB_OFFLINE": "1"}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
-
-
-def rss_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of ``pid`` in KiB, read from /proc (no psutil needed)."""
-    found: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0])
-    except OSError:
-        pass
-    return found
 
 
 @dataclass
@@ -133,15 +126,13 @@ class Server:
 def start_server(args: argparse.Namespace, index: Path, work: Path) -> Server:
     port = free_port()
     log = work / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPQA_")}
-    env["HF_HUB_OFFLINE"] = "1"
     command = [
         sys.executable, str(ROOT / "app.py"),
         "--host", LOOPBACK, "--port", str(port), "--concurrency", str(args.concurrency),
         "--feedback", str(work / "feedback.jsonl"), "--corpus", str(args.corpus), "--index", str(index),
     ]  # fmt: skip
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=work, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=work, env=coopqa_defaults(), stdout=sink, stderr=subprocess.STDOUT)
     return Server(process, f"http://{LOOPBACK}:{port}", log)
 
 
@@ -217,11 +208,6 @@ def client_loop(number: int, url: str, questions: list[str], args: argparse.Name
                     results.errors.append(f"{question!r}: top passage {top} differs from an earlier answer {seen}")
 
 
-def percentile(ordered: list[float], share: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
-
-
 # --------------------------------------------------------------------------- spot check
 
 
@@ -232,11 +218,11 @@ def spot_check(args: argparse.Namespace, index: Path, work: Path, results: Resul
         return 0, []
     batch = work / "spot-check.jsonl"
     batch.write_text("".join(json.dumps({"id": i, "question": q}, ensure_ascii=False) + "\n" for i, q in enumerate(questions)), encoding="utf-8")
-    coopqa = Path(sys.executable).parent / "coopqa"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPQA_")}
-    env["HF_HUB_OFFLINE"] = "1"
-    command = [str(coopqa), "--corpus", str(args.corpus), "--index", str(index), "ask", "--batch", str(batch), "--json", "-k", str(args.k), "--mode", args.mode]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    command = [
+        str(COOPQA_COMMAND), "--corpus", str(args.corpus), "--index", str(index),
+        "ask", "--batch", str(batch), "--json", "-k", str(args.k), "--mode", args.mode,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=coopqa_defaults(), capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         return 0, [f"coopqa ask --batch failed ({done.returncode}): {done.stderr.strip()[-500:]}"]
     mismatches = []
@@ -255,7 +241,7 @@ def spot_check(args: argparse.Namespace, index: Path, work: Path, results: Resul
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    questions = [json.loads(line)["question"] for line in QA_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = qa_questions()
     work = Path(tempfile.mkdtemp(prefix="coopqa-load-"))
     index = args.index or work / "index"
     server = start_server(args, index, work)
@@ -263,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         server.wait_ready(args.startup_timeout)
         startup_s = time.monotonic() - began
-        rss_start = rss_kib(server.process.pid)
+        rss_start = memory_kib(server.process.pid)
         results = Results()
         deadline = time.monotonic() + args.seconds
         threads = [
@@ -278,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         stuck = sum(thread.is_alive() for thread in threads)
         if stuck:
             results.errors.append(f"{stuck} client(s) still running after the time allowed")
-        rss_end = rss_kib(server.process.pid)
+        rss_end = memory_kib(server.process.pid)
         alive = server.process.poll() is None
         if not alive:
             results.errors.append(f"the server died during the run (status {server.process.returncode})")

@@ -48,7 +48,6 @@ import json
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,16 +57,13 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+from _children import rss_mib
+from _common import load_piaf, log
 
-PIAF = Path("/work/shared/datasets/piaf/piaf-v1.0.json")
 CACHE = Path.home() / ".cache" / "coopqa" / "benchmarks" / "piaf-e5-vectors.npz"
 K = 10
 TARGET_RECALL = 0.95
 TARGET_P50_MS = 5.0
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- vectors
@@ -75,16 +71,13 @@ def log(message: str) -> None:
 
 def real_vectors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(761 paragraph vectors, 3835 question vectors, each question's paragraph), encoded once by coopqa's Embedder."""
-    data = json.loads(PIAF.read_text(encoding="utf-8"))
-    gold = np.array([n for n, p in enumerate(p for a in data["data"] for p in a["paragraphs"]) for _ in p["qas"]])
+    paragraphs, questions, gold = load_piaf()
     if CACHE.is_file():
         saved = np.load(CACHE)
         return saved["paragraphs"], saved["questions"], gold
     from coopqa.config import load_settings
     from coopqa.model.embedder import Embedder
 
-    paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]]
-    questions = [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
     log(f"encoding {len(paragraphs)} paragraphs and {len(questions)} questions with coopqa's Embedder (once)")
     embedder = Embedder(load_settings(environ={}), progress=False)
     p_vectors = embedder.encode_passages(paragraphs)
@@ -155,13 +148,6 @@ def one_at_a_time(index: Any, queries: np.ndarray, k: int = K) -> tuple[float, f
         ids[row] = found[0]
     times.sort()
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], ids
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 LOAD_ROWS: list[dict[str, Any]] = []
