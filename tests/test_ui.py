@@ -32,7 +32,7 @@ import pytest
 from coopqa.config import Settings
 from coopqa.documents.chunking import Passage
 from coopqa.documents.reading import Document, Section, read_document
-from coopqa.search.retriever import NO_ANSWER, Answer, Hit
+from coopqa.search.retriever import NO_ANSWER, Answer, Hit, ShortAnswer
 from coopqa.ui.render import escape_text, mark_span, render_answer, render_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -559,3 +559,18 @@ def test_answer_html_is_one_line_and_escapes_everything() -> None:
     assert "<i>" not in html and "<b>" not in html and "javascript:" not in html
     abstained = render_answer(Answer("q", "bm25", True, (_hit(document),), 3.0, 0.1), {document.doc_id: document})
     assert "pas trouvé de réponse" in abstained and "peut-être utiles" in abstained and "Recherche lexical" in abstained
+
+
+def test_short_answer_is_shown_first_in_bold_and_marked_inside_the_highlight() -> None:
+    document = _document()
+    hit = _hit(document)
+    inside = document.text.index(document.text[hit.highlight_start : hit.highlight_end].split()[0], hit.highlight_start)
+    word = document.text[hit.highlight_start : hit.highlight_end].split()[0]
+    short = ShortAnswer(word, document.doc_id, inside, inside + len(word), 0.9, 1)
+    html = render_answer(Answer("q", "hybrid", False, (hit,), 1.0, 0.9, short), {document.doc_id: document})
+    lead = html.index('class="coopqa-short"')
+    assert lead < html.index('class="coopqa-source')
+    assert f'<strong class="coopqa-answer">{escape_text(word)}</strong> [1]' in html
+    marked = html[html.index("<mark>") : html.index("</mark>")]
+    assert f'<strong class="coopqa-span">{escape_text(word)}</strong>' in marked
+    assert "\n" not in html

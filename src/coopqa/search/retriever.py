@@ -1,8 +1,9 @@
-"""The one retrieval API every front end calls: question in, cited passages out.
+"""The one search API every front end calls: question in, short answer and cited passages out.
 
 :meth:`Retriever.ask` validates the question, scores passages in the chosen
-mode, picks the sentence that best answers inside each passage, and decides
-whether the corpus answers at all (abstention). Batch callers use
+mode, picks the sentence that best answers inside each passage, lets the reader
+(:mod:`coopqa.search.reader`) read the best passages for the short answer, and
+decides whether the corpus answers at all (abstention). Batch callers use
 :meth:`Retriever.ask_many`, which encodes questions in batches.
 """
 
@@ -20,8 +21,9 @@ from coopqa.config import MODES, Settings
 from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
-from coopqa.model import Embedder
+from coopqa.model import Embedder, open_reader
 from coopqa.search.fusion import Fusion, Signals
+from coopqa.search.reader import Reader, clause_around
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 #: How many candidates each side (dense, BM25) contributes before fusion.
@@ -42,6 +44,19 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The answer itself: ``text == document[start:end]``, inside the passage cited at ``passage_rank``."""
+
+    text: str
+    doc: str
+    start: int
+    end: int
+    #: The reader's belief that this span, not "no answer", is what the passage says: sigmoid of its margin.
+    score: float
+    passage_rank: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     mode: str
@@ -49,6 +64,7 @@ class Answer:
     hits: tuple[Hit, ...]
     latency_ms: float
     confidence: float
+    short: ShortAnswer | None = None
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -75,12 +91,13 @@ def clean_question(question: object, max_chars: int) -> str:
 class Retriever:
     """Searches one loaded index with one loaded model."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings, fusion: Fusion | None = None) -> None:
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings, fusion: Fusion | None = None, reader: Reader | None = None) -> None:
         check_compatible(data.manifest, settings, embedder.model_id, embedder.dimension)
         self.data = data
         self.embedder = embedder
         self.settings = settings
         self.fusion = fusion or Fusion()
+        self.reader = reader
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = True) -> Retriever:
@@ -93,7 +110,8 @@ class Retriever:
             build_index(settings, embedder, progress=progress)
         else:
             check_compatible(read_manifest(live), settings, embedder.model_id, embedder.dimension)
-        return cls(load_index(settings.index_dir), embedder, settings)
+        reader = Reader(open_reader(settings, progress=progress)) if settings.reader == "on" else None
+        return cls(load_index(settings.index_dir), embedder, settings, reader=reader)
 
     def refreshed(self) -> Retriever:
         """This retriever, or a new one over the version ``CURRENT`` names now if a build replaced it.
@@ -106,7 +124,7 @@ class Retriever:
         used is reported once on stderr and this retriever is returned.
         """
         fresh = reload_index(self.data, lambda manifest: check_compatible(manifest, self.settings, self.embedder.model_id, self.embedder.dimension))
-        return self if fresh is None else Retriever(fresh, self.embedder, self.settings, self.fusion)
+        return self if fresh is None else Retriever(fresh, self.embedder, self.settings, self.fusion, self.reader)
 
     # ----------------------------------------------------------------- public
 
@@ -164,14 +182,51 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
+        confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
+        abstained = not len(order) or self._abstains(evidence.question, confidence, self.data.passages[int(evidence.candidates[order[0]])])
+        short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
+        if self.reader is not None and not abstained:
+            order, short_span = self._read(evidence.question, order, evidence.candidates)
+            abstained = short_span is None
         hits = []
         for rank, position in enumerate(order[:k], start=1):
             number = int(evidence.candidates[position])
-            start, end = self._highlight(number, evidence)
+            if rank == 1 and short_span is not None:
+                start, end = self._answer_highlight(number, short_span[0], short_span[1])
+            else:
+                start, end = self._highlight(number, evidence)
             hits.append(Hit(rank, self.data.passages[number], float(scores[position]), start, end))
-        confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
-        abstained = not hits or self._abstains(evidence.question, confidence, hits[0].passage)
-        return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4))
+        short = None
+        if short_span is not None and hits:
+            passage = hits[0].passage
+            text = passage.text[short_span[0] - passage.start : short_span[1] - passage.start]
+            short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
+        return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
+
+    def _read(self, question: str, order: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float] | None]:
+        """Read the best passages: the one holding the best-read answer goes first; no convincing span abstains.
+
+        Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
+        """
+        assert self.reader is not None
+        read = order[: self.settings.reader_passages]
+        passages = [self.data.passages[int(candidates[position])] for position in read]
+        best = self.reader.read(question, [passage.text for passage in passages]).best()
+        if best is None or best.margin < self.settings.reader_threshold:
+            return order, None
+        chosen = read[best.pair]
+        order = np.concatenate([[chosen], order[order != chosen]])
+        start = passages[best.pair].start
+        return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
+
+    def _answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
+        """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
+        passage = self.data.passages[number]
+        covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
+        lo, hi = covering[0][0], covering[-1][1]
+        text = passage.text[lo - passage.start : hi - passage.start]
+        first, last = clause_around(text, start - lo, end - lo)
+        return lo + first, lo + last
 
     def _abstains(self, question: str, confidence: float, best: Passage) -> bool:
         """No answer when the closest passage is not close, or shares too few of the question's words.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from coopqa.documents import Document
-from coopqa.search import NO_ANSWER, Answer, Hit, section_label
+from coopqa.search import NO_ANSWER, Answer, Hit, ShortAnswer, section_label
 
 #: HTML's special characters plus those Markdown, LaTeX or autolinking could read as syntax,
 #: all replaced in one pass by numeric character references (escaping twice would garble ``&``).
@@ -28,6 +28,8 @@ QUESTION_DISPLAY_CHARS = 300
 CSS = """
 .coopqa-reply p { margin: 0.2em 0 0.4em; }
 .coopqa-lead { font-weight: 600; }
+.coopqa-short { font-size: 1.1em; margin-bottom: 0.5em; }
+.coopqa-reply mark strong.coopqa-span { text-decoration: underline; text-decoration-color: #b45309; }
 .coopqa-noanswer { font-weight: 600; font-size: 1.05em; }
 .coopqa-source { margin: 0.5em 0 0.9em; }
 .coopqa-meta { font-size: 0.9em; opacity: 0.85; }
@@ -83,9 +85,14 @@ def mark_span(
     return escape_text(before) + tags[0] + inner(text[start:end]) + tags[1] + escape_text(after)
 
 
-def _highlighted(hit: Hit) -> Callable[[str], str]:
-    """Renders a stretch of the passage text (starting at the passage) with the answer sentence marked."""
-    return lambda text: mark_span(text, hit.passage.start, (hit.highlight_start, hit.highlight_end), ("<mark>", "</mark>"))
+def _highlighted(hit: Hit, short: ShortAnswer | None = None) -> Callable[[str], str]:
+    """Renders a stretch of the passage text (starting at the passage) with the answer sentence marked,
+    and the short answer, when there is one, marked again inside it."""
+    inner: Callable[[str], str] = escape_text
+    if short is not None and hit.highlight_start <= short.start and short.end <= hit.highlight_end:
+        span = (short.start, short.end)
+        inner = lambda text: mark_span(text, hit.highlight_start, span, ('<strong class="coopqa-span">', "</strong>"))  # noqa: E731
+    return lambda text: mark_span(text, hit.passage.start, (hit.highlight_start, hit.highlight_end), ("<mark>", "</mark>"), inner)
 
 
 def section_bounds(document: Document, start: int, end: int) -> tuple[int, int]:
@@ -94,7 +101,7 @@ def section_bounds(document: Document, start: int, end: int) -> tuple[int, int]:
     return (section.start, section.end) if section else (0, len(document.text))
 
 
-def render_context(hit: Hit, document: Document) -> str:
+def render_context(hit: Hit, document: Document, short: ShortAnswer | None = None) -> str:
     """The cited passage in place in its section, so a reader can check the citation."""
     start, end, text = hit.passage.start, hit.passage.end, document.text
     section_start, section_end = section_bounds(document, start, end)
@@ -103,7 +110,7 @@ def render_context(hit: Hit, document: Document) -> str:
     after = " …" if high < section_end else ""
     low = start - len(text[low:start].lstrip())  # no blank lines around the context
     high = end + len(text[end:high].rstrip())
-    cited = mark_span(text[low:high], low, (start, end), ('<span class="coopqa-cited">', "</span>"), _highlighted(hit))
+    cited = mark_span(text[low:high], low, (start, end), ('<span class="coopqa-cited">', "</span>"), _highlighted(hit, short))
     return (
         '<details class="coopqa-context"><summary>Voir dans son contexte (section entière, caractères '
         f"{start}–{end})</summary>"
@@ -111,22 +118,25 @@ def render_context(hit: Hit, document: Document) -> str:
     )
 
 
-def render_source(hit: Hit, document: Document, best: bool = False) -> str:
-    """One numbered source: where it comes from, the passage with its answer sentence marked, its context."""
+def render_source(hit: Hit, document: Document, best: bool = False, short: ShortAnswer | None = None) -> str:
+    """One numbered source: where it comes from, the passage with its answer sentence (and short answer) marked, its context."""
     section = section_label(hit) or "(sans section)"
-    passage = _highlighted(hit)(hit.passage.text)
+    passage = _highlighted(hit, short)(hit.passage.text)
     return (
         f'<div class="coopqa-source{" coopqa-best" if best else ""}" data-rank="{hit.rank}">'
         f'<p class="coopqa-meta"><span class="coopqa-rank">[{hit.rank}]</span> '
         f'<span class="coopqa-doc">{escape_text(hit.passage.doc_id)}</span> — '
         f'<span class="coopqa-section">{escape_text(section)}</span> · score {hit.score:.3f}</p>'
         f'<blockquote class="coopqa-passage">{passage}</blockquote>'
-        f"{render_context(hit, document)}</div>"
+        f"{render_context(hit, document, short)}</div>"
     )
 
 
-def _sources(hits: Iterable[Hit], documents: dict[str, Document], first_is_best: bool = False) -> str:
-    return "".join(render_source(hit, documents[hit.passage.doc_id], best=first_is_best and hit.rank == 1) for hit in hits)
+def _sources(hits: Iterable[Hit], documents: dict[str, Document], first_is_best: bool = False, short: ShortAnswer | None = None) -> str:
+    def own(hit: Hit) -> ShortAnswer | None:
+        return short if short is not None and hit.rank == short.passage_rank else None
+
+    return "".join(render_source(hit, documents[hit.passage.doc_id], best=first_is_best and hit.rank == 1, short=own(hit)) for hit in hits)
 
 
 def _footer(answer: Answer) -> str:
@@ -143,8 +153,15 @@ def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
             body += '<p class="coopqa-lead">Passages les plus proches (peut-être utiles) :</p>' + _sources(answer.hits, documents)
         return f'<div class="coopqa-reply coopqa-abstained">{body}{_footer(answer)}</div>'
     best, others = answer.hits[0], answer.hits[1:]
-    body = '<p class="coopqa-lead">D\u2019après le corpus [1], la phrase surlignée répond à la question :</p>'
-    body += _sources([best], documents, first_is_best=True)
+    short = answer.short
+    if short is not None:
+        body = (
+            f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
+            '<p class="coopqa-lead">D\u2019après le corpus [1] (la réponse est en gras dans la phrase surlignée) :</p>'
+        )
+    else:
+        body = '<p class="coopqa-lead">D\u2019après le corpus [1], la phrase surlignée répond à la question :</p>'
+    body += _sources([best], documents, first_is_best=True, short=short)
     if others:
         body += '<p class="coopqa-lead">Autres sources :</p>' + _sources(others, documents)
     return f'<div class="coopqa-reply coopqa-answered">{body}{_footer(answer)}</div>'

@@ -1,0 +1,171 @@
+"""The reader's model on the query path: e5's tokenizer and the exported ONNX graph, run without PyTorch.
+
+The shipped file ``weights/reader-delta.safetensors`` holds only what training changed
+(the top encoder layers and the span head, fp16). The first use lays it over the
+converted e5 weights and exports one ONNX graph into the model cache (PyTorch is needed
+for that step only, as for the encoder's conversion); later runs load the graph directly.
+The export is checked against PyTorch's logits before it is kept, and redone when the
+delta or the converted model changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from coopqa.config import DEFAULT_MODEL, Settings
+from coopqa.errors import ModelError
+from coopqa.model.onnx_encoder import available_cores
+from coopqa.model.onnx_export import quantise, source_stamp
+
+#: Tokens per window (question, separators and passage together), and the overlap between windows:
+#: shipped-corpus passages (1,000 characters, about 250 tokens) mostly fit in one window.
+MAX_WINDOW_TOKENS = 256
+WINDOW_STRIDE = 96
+READER_FILE = "reader.onnx"
+#: The same graph with dynamic int8 matrix products (the encoder backend's quantisation).
+READER_INT8_FILE = "reader-int8.onnx"
+MARKER_FILE = "coopqa-reader-export.json"
+EXPORT_VERSION = 1
+#: Largest difference allowed between the exported graph's logits and PyTorch's on the probe.
+MAX_LOGIT_DIFFERENCE = 1e-2
+
+
+def shipped_reader_weights() -> Path:
+    """The trained delta that ships with coopqa."""
+    return Path(str(resources.files("coopqa.model") / "weights" / "reader-delta.safetensors"))
+
+
+def load_reader_tokenizer(model_folder: Path) -> Tokenizer:
+    """e5's tokenizer, truncating only the passage side into overlapping windows."""
+    tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=MAX_WINDOW_TOKENS, stride=WINDOW_STRIDE, strategy="only_second")
+    return tokenizer
+
+
+class ReaderSession:
+    """Start and end logits for batches of windows, from the exported graph."""
+
+    def __init__(self, export_dir: Path, model_file: str = READER_FILE, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or available_cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(export_dir / model_file), options, providers=["CPUExecutionProvider"])
+            self.tokenizer = load_reader_tokenizer(export_dir)
+            self.question_tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
+            self.question_tokenizer.no_truncation()
+        except Exception as error:  # ORT and tokenizers raise their own types: all mean "unusable"
+            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            raise ModelError(f"cannot load the reader in {export_dir}: {first_line}", f"delete {export_dir} and run again: coopqa exports it again") from None
+        self.pad_id = int(self.tokenizer.token_to_id("<pad>") or 1)
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.session.run(["start_logits", "end_logits"], {"input_ids": input_ids, "attention_mask": attention_mask})
+        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
+
+
+def reader_export_folder(model_cache: Path, model_folder: Path, weights: Path) -> Path:
+    return model_cache / "reader-exports" / f"{model_folder.name}-{_digest(weights)[:16]}"
+
+
+def open_reader(settings: Settings, weights: Path | None = None, progress: bool = True, model_file: str = READER_FILE) -> ReaderSession:
+    """The reader, trained from the converted multilingual-e5-small whatever encoder retrieval uses; exported once if needed."""
+    from coopqa.model.embedder import resolve_model
+
+    location, _model_id = resolve_model(replace(settings, model=DEFAULT_MODEL, backend="torch"), progress)
+    model_folder, model_cache = Path(location), settings.model_cache
+    weights = weights or shipped_reader_weights()
+    if not weights.is_file():
+        raise ModelError(f"the reader weights {weights} are missing", "reinstall coopqa (pip install -e .), or set COOPQA_READER=off to retrieve only")
+    export_dir = reader_export_folder(model_cache, model_folder, weights)
+    if not export_is_current(export_dir, model_folder, weights):
+        if progress:
+            print("coopqa: preparing the reader (once, about 30 s)…", file=sys.stderr, flush=True)
+        export_reader(model_folder, weights, export_dir)
+    return ReaderSession(export_dir, model_file)
+
+
+def export_is_current(export_dir: Path, model_folder: Path, weights: Path) -> bool:
+    try:
+        marker = json.loads((export_dir / MARKER_FILE).read_text(encoding="utf-8"))
+        if marker.get("export_version") != EXPORT_VERSION or marker.get("weights") != _digest(weights) or marker.get("source") != source_stamp(model_folder):
+            return False
+        return all((export_dir / name).is_file() and (export_dir / name).stat().st_size == size for name, size in marker["files"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def export_reader(model_folder: Path, weights: Path, export_dir: Path) -> None:
+    """Lay the delta over e5, export the graph, check it against PyTorch, and publish it in one rename."""
+    from filelock import FileLock
+
+    try:
+        export_dir.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(export_dir.with_name(export_dir.name + ".lock"))):
+            if export_is_current(export_dir, model_folder, weights):
+                return
+            with tempfile.TemporaryDirectory(dir=export_dir.parent, prefix=f".{export_dir.name}-") as scratch:
+                staged = Path(scratch) / "export"
+                staged.mkdir()
+                _export(model_folder, weights, staged)
+                if export_dir.exists():
+                    export_dir.rename(Path(scratch) / "stale")
+                staged.rename(export_dir)
+    except OSError as error:
+        raise ModelError(f"cannot write the reader export to {export_dir}: {error.strerror or error}", "set COOPQA_MODEL_CACHE to a writable folder") from None
+
+
+def _export(model_folder: Path, weights: Path, staged: Path) -> None:
+    import torch
+
+    from coopqa.model.reader_net import export_reader_graph, load_reader_net
+
+    try:
+        model = load_reader_net(model_folder, weights)
+    except Exception as error:  # safetensors raises its own error types for a damaged file
+        first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise ModelError(f"the reader weights {weights} cannot be read: {first_line}", "reinstall coopqa (pip install -e .) to restore the file") from None
+    export_reader_graph(model, staged / READER_FILE)
+    shutil.copyfile(model_folder / "tokenizer.json", staged / "tokenizer.json")
+    tokenizer = load_reader_tokenizer(staged)
+    probe = tokenizer.encode("Quel est le budget du projet ?", "Le projet dispose d’un budget de 2.400.000 Euros sur trois ans.")
+    ids = np.array([probe.ids], dtype=np.int64)
+    mask = np.ones_like(ids)
+    with torch.no_grad():
+        reference = [tensor.numpy() for tensor in model(torch.from_numpy(ids), torch.from_numpy(mask))]
+    exported = ReaderSession(staged).logits(ids, mask)
+    difference = max(float(np.abs(a - b).max()) for a, b in zip(exported, reference))
+    if difference > MAX_LOGIT_DIFFERENCE:
+        raise ModelError(
+            f"the reader's ONNX export differs from PyTorch (logits differ by {difference:.4f})",
+            "run again; if it persists, reinstall the pinned onnx and onnxruntime (pip install -e .)",
+        )
+    quantise(staged / READER_FILE, staged / READER_INT8_FILE)
+    marker: dict[str, Any] = {
+        "export_version": EXPORT_VERSION,
+        "weights": _digest(weights),
+        "source": source_stamp(model_folder),
+        "max_logit_difference": difference,
+        "files": {path.name: path.stat().st_size for path in sorted(staged.iterdir())},
+    }
+    (staged / MARKER_FILE).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

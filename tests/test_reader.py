@@ -1,0 +1,201 @@
+"""The reader: the short answer and its span, reading in windows, the highlight around it, bad weights, the metrics.
+
+The real shipped reader weights, exported to ONNX once per session, read real passages of the shipped corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coopqa.config import Settings
+from coopqa.errors import ModelError
+from coopqa.evaluation.answers import best_over_golds, exact_match, normalise_answer, token_f1
+from coopqa.evaluation.splits import article_split
+from coopqa.model import open_reader
+from coopqa.model.reader_model import shipped_reader_weights
+from coopqa.search import Reader, Retriever
+from coopqa.search.reader import MAX_HIGHLIGHT_CHARS, clause_around
+
+from .conftest import DOCUMENT, PIAF
+
+
+@pytest.fixture(scope="session")
+def reader(settings: Settings) -> Reader:
+    return Reader(open_reader(settings, progress=False))
+
+
+@pytest.fixture(scope="session")
+def reading_retriever(retriever: Retriever, reader: Reader) -> Retriever:
+    return Retriever(retriever.data, retriever.embedder, retriever.settings, reader=reader)
+
+
+# --------------------------------------------------------------------------- the answer itself
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Quel est le budget du projet AMEM ?", "2.400.000"),
+        ("Quand s'est tenu le Dialogue de haut niveau de l'ONU d'où est sorti le FMMD ?", "2006"),
+        ("Depuis quelle réunion le secteur privé a-t-il une session spéciale au Forum ?", "Berlin"),
+    ],
+)
+def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Retriever, question: str, expected: str) -> None:
+    answer = reading_retriever.ask(question)
+    assert not answer.abstained and answer.short is not None
+    short = answer.short
+    document = reading_retriever.data.documents[short.doc].text
+    assert document[short.start : short.end] == short.text
+    assert expected in short.text and len(short.text) < 80
+    best = answer.hits[short.passage_rank - 1]
+    assert best.passage.start <= short.start and short.end <= best.passage.end
+    # the highlight is the clause that holds the answer, short enough to quote
+    assert best.highlight_start <= short.start and short.end <= best.highlight_end
+    assert best.highlight_end - best.highlight_start <= MAX_HIGHLIGHT_CHARS
+
+
+@pytest.mark.slow
+def test_answer_key_in_the_json_contract(cli_env: dict[str, str]) -> None:
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "coopqa"), "ask", "Quel est le budget du projet AMEM ?", "--json", "--reader", "on"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=300,
+        check=True,
+    )
+    record = json.loads(run.stdout)
+    assert set(record["answer"]) == {"text", "doc", "start", "end", "score", "passage_rank"}
+    assert record["answer"]["doc"] == DOCUMENT and "2.400.000" in record["answer"]["text"]
+    passage = record["passages"][record["answer"]["passage_rank"] - 1]
+    inside = record["answer"]["start"] - passage["start"]
+    assert passage["text"][inside : inside + len(record["answer"]["text"])] == record["answer"]["text"]
+    assert 0.0 < record["answer"]["score"] <= 1.0
+    # every key the contract had before the reader is still there
+    assert {"id", "question", "abstained", "message", "mode", "confidence", "passages", "latency_ms"} <= set(record)
+
+
+@pytest.mark.slow
+def test_reader_off_gives_a_null_answer_and_the_same_passages(cli_env: dict[str, str]) -> None:
+    coopqa = str(Path(sys.executable).parent / "coopqa")
+    question = "Quel est le budget du projet AMEM ?"
+    records = {}
+    for side in ("off", "on"):
+        run = subprocess.run([coopqa, "ask", question, "--json", "--reader", side], capture_output=True, text=True, env=cli_env, timeout=300, check=True)
+        records[side] = json.loads(run.stdout)
+    assert records["off"]["answer"] is None and records["on"]["answer"] is not None
+    # with one passage read there is no reranking: the same passages, in the same order
+    assert [p["start"] for p in records["off"]["passages"]] == [p["start"] for p in records["on"]["passages"]]
+
+
+def test_abstained_question_has_no_answer(reading_retriever: Retriever) -> None:
+    answer = reading_retriever.ask("Qui a gagné la Coupe d'Afrique des nations 2019 ?")
+    assert answer.abstained and answer.short is None
+
+
+def test_a_passage_longer_than_one_window_is_read_to_its_end(reader: Reader) -> None:
+    filler = "Le Maroc participe aux réunions régionales sur la migration et le développement. " * 40  # ~3,300 characters
+    fact = "Le budget du programme Horizon est de 7.300.000 Euros."
+    reading = reader.read("Quel est le budget du programme Horizon ?", [filler + fact])
+    best = reading.best()
+    assert best is not None
+    assert "7.300.000" in (filler + fact)[best.start : best.end]
+
+
+@pytest.mark.parametrize("question", ["What is the budget of the AMEM project?", "ما هي ميزانية مشروع AMEM؟", "?" * 3 + " AMEM", "x" * 900])
+def test_questions_in_other_languages_or_odd_shapes_do_not_crash_the_reader(reader: Reader, reading_retriever: Retriever, question: str) -> None:
+    passage = reading_retriever.data.passages[0].text
+    reading = reader.read(question, [passage, passage[:50]])
+    assert len(reading.spans) == 2
+    for span in reading.spans:
+        assert span is None or 0 <= span.start < span.end <= len(passage)
+
+
+# --------------------------------------------------------------------------- highlight
+
+
+@given(
+    st.text(alphabet=st.sampled_from("abc ,;:()«»."), min_size=1, max_size=900),
+    st.integers(min_value=0, max_value=899),
+    st.integers(min_value=1, max_value=60),
+)
+def test_clause_around_holds_the_answer_and_fits(text: str, start: int, length: int) -> None:
+    start = min(start, len(text) - 1)
+    end = min(len(text), start + length)
+    first, last = clause_around(text, start, end)
+    assert first <= start and end <= last
+    assert last - first <= max(MAX_HIGHLIGHT_CHARS, end - start)
+
+
+def test_long_sentence_is_cut_at_its_clauses() -> None:
+    sentence = (
+        "Le programme, financé par l’Union européenne à hauteur de 10 millions d’euros, vise à renforcer la gouvernance migratoire, "
+        "à protéger les migrants vulnérables et à appuyer leur intégration socio-économique dans les régions de l’Oriental, de Souss-Massa "
+        "et de Tanger-Tétouan-Al Hoceima, en partenariat avec les collectivités territoriales, la société civile et les agences des Nations Unies."
+    )
+    at = sentence.index("10 millions")
+    first, last = clause_around(sentence, at, at + len("10 millions d’euros"), limit=120)
+    assert sentence[first:last] == "Le programme, financé par l’Union européenne à hauteur de 10 millions d’euros,"
+
+
+# --------------------------------------------------------------------------- bad weights
+
+
+def test_missing_reader_weights_are_a_one_line_error(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as raised:
+        open_reader(settings, weights=tmp_path / "reader-delta.safetensors", progress=False)
+    assert "reader-delta.safetensors" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_damaged_reader_weights_are_a_one_line_error(settings: Settings, tmp_path: Path) -> None:
+    damaged = tmp_path / "reader-delta.safetensors"
+    shutil.copyfile(shipped_reader_weights(), damaged)
+    with damaged.open("r+b") as handle:
+        handle.truncate(damaged.stat().st_size // 2)
+    with pytest.raises(ModelError) as raised:
+        open_reader(settings, weights=damaged, progress=False)
+    assert str(damaged) in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.slow
+def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Reader) -> None:
+    from coopqa.model.embedder import default_model_folder
+    from coopqa.model.reader_model import READER_FILE, reader_export_folder
+
+    graph = reader_export_folder(settings.model_cache, default_model_folder(settings), shipped_reader_weights()) / READER_FILE
+    size = graph.stat().st_size
+    with graph.open("r+b") as handle:
+        handle.truncate(size // 3)
+    again = Reader(open_reader(settings, progress=False))
+    assert graph.stat().st_size == size
+    assert again.read("Quel est le budget du projet AMEM ?", ["Le projet AMEM dispose d’un budget de 2.400.000 Euros."]).best() is not None
+
+
+# --------------------------------------------------------------------------- metrics and split
+
+
+def test_french_answer_normalisation() -> None:
+    assert normalise_answer("l’Organisation Internationale pour les Migrations") == ["organisation", "internationale", "pour", "migrations"]
+    assert exact_match("l'OIM", "OIM") == 1.0
+    assert exact_match("Etat", "État") == 1.0
+    assert exact_match("le 14 septembre", "14 septembre 2006") == 0.0
+    assert token_f1("14 septembre", "14 septembre 2006") == pytest.approx(0.8)
+    assert token_f1("", "2006") == 0.0
+    assert best_over_golds("2006", ["2006", "septembre"]) == (1.0, 1.0)
+    assert best_over_golds("en 2006", ["2006"]) == (0.0, pytest.approx(2 / 3))
+
+
+def test_piaf_split_is_by_article_and_stable() -> None:
+    data = json.loads(PIAF.read_text(encoding="utf-8"))["data"]
+    splits = {article["title"]: article_split(article["title"]) for article in data}
+    counts = {name: sum(1 for split in splits.values() if split == name) for name in ("train", "calibration", "test")}
+    assert counts["train"] > counts["test"] > counts["calibration"] > 0
+    assert splits == {title: article_split(title) for title in splits}

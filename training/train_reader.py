@@ -1,0 +1,262 @@
+"""Fine-tune coopqa's extractive reader from the converted multilingual-e5-small weights, on PIAF v1.0's train articles.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python training/train_reader.py --out training/runs/r1 [--epochs 2] [--resume]
+    HF_HUB_OFFLINE=1 .venv/bin/python training/train_reader.py --out training/runs/r1 --evaluate-only
+
+Never run at set-up or in CI: one epoch takes tens of minutes on the 2-core CPU.
+
+What is trained, and why so little: the bottom ``--frozen-layers`` transformer layers and the
+embeddings (96M of the 118M parameters, the 250k-token vocabulary) keep e5's weights, so a
+step back-propagates through the top layers only and the shipped file holds just those layers
+and the span head (``--trainable-layers`` × 1.8M parameters, fp16). Each training question is
+paired with its own paragraph (the answer span as target) and, half the time, with another
+paragraph of the same article (the ``<s>`` token as target): that second kind is what teaches
+the no-answer score that coopqa abstains on. Articles are split by :func:`article_split`:
+training sees only ``train``; ``--evaluate-only`` and the per-epoch check read ``calibration``;
+``test`` is left for the reported figures (``coopqa eval``).
+
+Checkpoints (``step-N.pt``: trainable weights, optimiser, data order) are written every
+``--checkpoint-every`` steps, so an interrupted run resumes with ``--resume``. At the end the
+trainable weights are written as ``reader-delta.safetensors`` (fp16) with a JSON card of the
+run: seed, command, steps, calibration figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from coopqa.config import load_settings
+from coopqa.evaluation.answers import best_over_golds
+from coopqa.evaluation.splits import article_split
+from coopqa.model.embedder import resolve_model
+from coopqa.model.reader_model import load_reader_tokenizer
+from coopqa.model.reader_net import ReaderNet, trainable_parameter_names
+from coopqa.search.reading import batch_arrays, best_spans, make_windows
+
+PIAF = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "piaf" / "piaf-v1.0.json"
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    context: str
+    answer: tuple[int, int] | None  # character span in context, None for "not in this paragraph"
+
+
+def read_examples(path: Path, split: str, negatives: float, seed: int) -> tuple[list[Example], list[tuple[str, str, list[str]]]]:
+    """Training pairs for the ``split`` articles, and (question, own paragraph, gold answers) for reading checks."""
+    rng = random.Random(seed)
+    examples: list[Example] = []
+    checks: list[tuple[str, str, list[str]]] = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        if article_split(article["title"]) != split:
+            continue
+        contexts = [paragraph["context"] for paragraph in article["paragraphs"]]
+        for number, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                start = int(answer["answer_start"])
+                end = start + len(answer["text"])
+                if context[start:end] != answer["text"]:
+                    continue
+                examples.append(Example(qa["question"], context, (start, end)))
+                checks.append((qa["question"], context, [a["text"] for a in qa["answers"]]))
+                others = [other for index, other in enumerate(contexts) if index != number]
+                if others and rng.random() < negatives:
+                    examples.append(Example(qa["question"], rng.choice(others), None))
+    return examples, checks
+
+
+def targets(tokenizer: object, examples: list[Example], rng: random.Random) -> tuple[list[list[int]], list[int], list[int]]:
+    """One window per example: the one holding the answer (or a random one), and its start/end token targets (0 = no answer)."""
+    ids: list[list[int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for example in examples:
+        windows = make_windows(tokenizer, example.question, [example.context])
+        chosen = None
+        if example.answer is not None:
+            answer_start, answer_end = example.answer
+            holding = []
+            for window in windows:
+                inside = [i for i in range(len(window.ids)) if window.context[i]]
+                if not inside or window.offsets[inside[0]][0] > answer_start or window.offsets[inside[-1]][1] < answer_end:
+                    continue
+                first = next(i for i in inside if window.offsets[i][1] > answer_start)
+                last = max(i for i in inside if window.offsets[i][0] < answer_end)
+                holding.append((window, first, last))
+            if holding:
+                chosen = rng.choice(holding)
+        if chosen is None:
+            window = rng.choice(windows)
+            chosen = (window, 0, 0)
+        window, first, last = chosen
+        ids.append(window.ids)
+        starts.append(first)
+        ends.append(last)
+    return ids, starts, ends
+
+
+def loss_of(model: ReaderNet, ids: list[list[int]], starts: list[int], ends: list[int], pad_id: int) -> torch.Tensor:
+    width = max(len(row) for row in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, tokens in enumerate(ids):
+        input_ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, : len(tokens)] = 1
+    start_logits, end_logits = model(input_ids, mask)
+    blocked = mask == 0
+    start_logits = start_logits.masked_fill(blocked, -1e4)
+    end_logits = end_logits.masked_fill(blocked, -1e4)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    return (loss_fn(start_logits, torch.tensor(starts)) + loss_fn(end_logits, torch.tensor(ends))) / 2
+
+
+@torch.no_grad()
+def reading_scores(model: ReaderNet, tokenizer: object, checks: list[tuple[str, str, list[str]]], pad_id: int, batch: int = 32) -> dict[str, float]:
+    """Reading EM / F1 on questions asked against their own paragraph, and the margins' spread."""
+    model.eval()
+    em = f1 = 0.0
+    margins: list[float] = []
+    for first in range(0, len(checks), batch):
+        part = checks[first : first + batch]
+        windows = []
+        for pair, (question, context, _golds) in enumerate(part):
+            for window in make_windows(tokenizer, question, [context]):
+                windows.append(type(window)(pair, window.ids, window.context, window.offsets))
+        ids, mask = batch_arrays(windows, pad_id)
+        start_logits, end_logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+        spans = best_spans(windows, start_logits.numpy(), end_logits.numpy(), [context for _q, context, _g in part])
+        for span, (_question, context, golds) in zip(spans, part):
+            prediction = "" if span is None else context[span.start : span.end]
+            exact, overlap = best_over_golds(prediction, golds)
+            em += exact
+            f1 += overlap
+            if span is not None:
+                margins.append(span.margin)
+    model.train()
+    count = max(len(checks), 1)
+    return {"em": em / count, "f1": f1 / count, "questions": float(len(checks)), "margin_p10": float(np.percentile(margins, 10)) if margins else 0.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=PIAF)
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--head-lr", type=float, default=1e-3)
+    parser.add_argument("--frozen-layers", type=int, default=6)
+    parser.add_argument("--negatives", type=float, default=0.5, help="share of questions also paired with another paragraph of their article")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--checkpoint-every", type=int, default=50)
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: the epochs decide)")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--evaluate-only", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    settings = load_settings()
+    folder, _model_id = resolve_model(settings)
+    tokenizer = load_reader_tokenizer(Path(folder))
+    pad_id = int(tokenizer.token_to_id("<pad>"))  # type: ignore[attr-defined]
+    model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed)
+    _unused, calibration = read_examples(args.data, "calibration", 0.0, args.seed)
+    names = trainable_parameter_names(model)
+    parameters = dict(model.named_parameters())
+    head = [parameters[name] for name in names if name.startswith("qa.")]
+    body = [parameters[name] for name in names if not name.startswith("qa.")]
+    optimiser = torch.optim.AdamW([{"params": body, "lr": args.lr}, {"params": head, "lr": args.head_lr}], weight_decay=0.01)
+    steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
+    total_steps = int(steps_per_epoch * args.epochs) if not args.max_steps else args.max_steps
+    warmup = max(1, total_steps // 20)
+    def rate(step: int) -> float:
+        return min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
+
+    step = 0
+    checkpoints = sorted(args.out.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))
+    if (args.resume or args.evaluate_only) and checkpoints:
+        state = torch.load(checkpoints[-1], weights_only=False)
+        model.load_state_dict(state["trainable"], strict=False)
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        step = int(state["step"])
+        rng.setstate(state["rng"])
+        print(f"resumed from {checkpoints[-1]} at step {step}", file=sys.stderr)
+    if args.evaluate_only:
+        print(json.dumps(reading_scores(model, tokenizer, calibration, pad_id)))
+        return 0
+
+    log = (args.out / "log.jsonl").open("a", encoding="utf-8")
+    model.train()
+    began = time.perf_counter()
+    order: list[int] = []
+    while step < total_steps:
+        epoch, position = divmod(step * args.batch, len(examples))
+        if not order or position == 0 or len(order) != len(examples):
+            order = list(range(len(examples)))
+            random.Random(args.seed + epoch).shuffle(order)
+        chosen = [examples[index] for index in order[position : position + args.batch]]
+        ids, starts, ends = targets(tokenizer, chosen, rng)
+        loss = loss_of(model, ids, starts, ends, pad_id)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(body + head, 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        step += 1
+        elapsed = time.perf_counter() - began
+        log.write(json.dumps({"step": step, "loss": round(float(loss.detach()), 4), "seconds": round(elapsed, 1)}) + "\n")
+        log.flush()
+        if step % 10 == 0:
+            print(f"step {step}/{total_steps} loss {float(loss):.3f} {elapsed / 60:.1f} min", file=sys.stderr)
+        if step % args.checkpoint_every == 0 or step == total_steps:
+            trainable = {name: parameters[name].detach().clone() for name in names}
+            state = {"trainable": trainable, "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "step": step, "rng": rng.getstate()}
+            torch.save(state, args.out / f"step-{step}.pt")
+            for old in sorted(args.out.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))[:-2]:
+                old.unlink()
+        if step % steps_per_epoch == 0 or step == total_steps:
+            scores = reading_scores(model, tokenizer, calibration, pad_id)
+            log.write(json.dumps({"step": step, "calibration": scores}) + "\n")
+            log.flush()
+            print(f"step {step}: calibration {scores}", file=sys.stderr)
+
+    delta = {name: parameters[name].detach().to(torch.float16).contiguous() for name in names}
+    save_file(delta, str(args.out / "reader-delta.safetensors"), metadata={"frozen_layers": str(args.frozen_layers), "base": Path(folder).name})
+    card = {
+        "command": " ".join(sys.argv),
+        "seed": args.seed,
+        "steps": step,
+        "examples": len(examples),
+        "frozen_layers": args.frozen_layers,
+        "calibration": reading_scores(model, tokenizer, calibration, pad_id),
+        "minutes": round((time.perf_counter() - began) / 60, 1),
+    }
+    (args.out / "card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    print(json.dumps(card))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
