@@ -284,7 +284,8 @@ class ModeReport:
         result[f"mrr@{DEPTH}"] = _mean(1.0 / r if r is not None and r <= DEPTH else 0.0 for r in ranks)
         result[f"ndcg@{DEPTH}"] = _mean(1.0 / math.log2(r + 1) if r is not None and r <= DEPTH else 0.0 for r in ranks)
         for k in KS:
-            result[f"answer_in_passage@{k}"] = _share(j.answer_rank is not None and j.answer_rank <= k for j in with_answers)
+            found = (j.answer_rank is not None and j.answer_rank <= k for j in with_answers)
+            result[f"answer_in_passage@{k}"] = _share(found) if self.retrieval else None
         result["highlight_accuracy"] = _share(j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None)
         result["highlight_accuracy_top1_relevant"] = _share(
             j.highlight_has_answer for j in answerable if j.highlight_has_answer is not None and j.first_relevant_rank == 1

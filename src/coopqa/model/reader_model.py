@@ -65,6 +65,8 @@ class ReaderSession:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # no busy-waiting after a run: the reader runs between PyTorch's encoder calls, whose threads it would starve
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(export_dir / model_file), options, providers=["CPUExecutionProvider"])
             self.tokenizer = load_reader_tokenizer(export_dir)
