@@ -40,12 +40,10 @@ OUT_EN = os.path.join(HERE, "coopqa-en.jsonl")
 OUT_AR = os.path.join(HERE, "coopqa-ar.jsonl")
 OUT_CONV = os.path.join(HERE, "coopqa-conversations.jsonl")
 
-G = "Global Forum Migration et Développement"
-E = "Coopération avec l’Union Européenne"
-N = "Coopération avec le système des nations Unies au Maroc"
-T = "Coopération avec L’Organisation Internationale du Travail (l’OIT)"
-M = "Coopération avec L’Organisation Internationale pour les Migrations (OIM)"
-A = "Coopération avec l’Union Africaine"
+sys.path.insert(0, HERE)
+from build_qa import A, E, G, M, N, T  # noqa: E402  (the French set's section names, one home)
+from check_qa import occurrences, section_spans  # noqa: E402  (the French set's checks)
+
 L = "Coopération avec les pays de la ligue arabe"  # empty section
 # Top-level headings in document order (as in check_qa.py).
 HEADINGS = [G, E, N, T, M, A, L]
@@ -928,36 +926,6 @@ def write_jsonl(path, recs):
 # ---------------------------------------------------------------------------
 # Check
 # ---------------------------------------------------------------------------
-
-
-def section_spans(text):
-    """Map heading -> (start, end): body from after the heading line to the next heading line."""
-    lines = text.split("\n")
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    found = []
-    for h in HEADINGS:
-        idx = [i for i, line in enumerate(lines) if line.strip() == h]
-        if len(idx) != 1:
-            raise SystemExit(f"heading {h!r} found {len(idx)} times as a line in document")
-        found.append((idx[0], h))
-    found.sort()
-    spans = {}
-    for k, (li, h) in enumerate(found):
-        end = offsets[found[k + 1][0]] if k + 1 < len(found) else len(text)
-        start = min(offsets[li] + len(lines[li]) + 1, end)
-        spans[h] = (start, end)
-    return spans
-
-
-def occurrences(text, sub):
-    out, i = [], text.find(sub)
-    while i != -1:
-        out.append(i)
-        i = text.find(sub, i + 1)
-    return out
 
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")

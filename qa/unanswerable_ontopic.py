@@ -29,13 +29,13 @@ Format: ONTOPIC_UNANSWERABLE is a list of
   why it does not answer the question.
 """
 
-G = "Global Forum Migration et Développement"
-E = "Coopération avec l’Union Européenne"
-N = "Coopération avec le système des nations Unies au Maroc"
-T = "Coopération avec L’Organisation Internationale du Travail (l’OIT)"
-M = "Coopération avec L’Organisation Internationale pour les Migrations (OIM)"
-A = "Coopération avec l’Union Africaine"
-L = "Coopération avec les pays de la ligue arabe"
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from build_qa import A, E, G, M, N, T
+
+L = "Coopération avec les pays de la ligue arabe"  # the empty last section, which build_qa.py has no item for
 
 ONTOPIC_UNANSWERABLE = [
     # ---------------- Global Forum Migration et Développement (14) ----------------
@@ -211,7 +211,6 @@ ONTOPIC_UNANSWERABLE = [
 def write_jsonl() -> None:
     """Write coopqa-fr-unanswerable-ontopic.jsonl (ids o001…), the format of coopqa-fr.jsonl's unanswerable rows."""
     import json
-    import os
 
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "coopqa-fr-unanswerable-ontopic.jsonl"), "w", encoding="utf-8") as out:
