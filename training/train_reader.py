@@ -28,7 +28,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -131,10 +131,9 @@ def reading_scores(model: ReaderNet, tokenizer: object, checks: list[tuple[str, 
     margins: list[float] = []
     for first in range(0, len(checks), batch):
         part = checks[first : first + batch]
-        windows = []
-        for pair, (question, context, _golds) in enumerate(part):
-            for window in make_windows(tokenizer, question, [context]):
-                windows.append(type(window)(pair, window.ids, window.context, window.offsets))
+        windows = [
+            replace(window, pair=pair) for pair, (question, context, _golds) in enumerate(part) for window in make_windows(tokenizer, question, [context])
+        ]
         ids, mask = batch_arrays(windows, pad_id)
         start_logits, end_logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
         spans = best_spans(windows, start_logits.numpy(), end_logits.numpy(), [context for _q, context, _g in part])

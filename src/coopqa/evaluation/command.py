@@ -32,7 +32,7 @@ from coopqa.evaluation.qa_formats import QASet, read_qa_file
 from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_outputs
 from coopqa.evaluation.splits import SPLITS, article_split
 from coopqa.index import build_index, current_version, load_index
-from coopqa.model import Embedder, open_reader
+from coopqa.model import Embedder
 from coopqa.search import Reader, Retriever, clean_question
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
@@ -217,8 +217,7 @@ def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Itera
                     timing["index_build_s"] = build_index(settings, embedder, progress=progress).seconds
                     origin = "built now"
             data = load_index(index_settings.index_dir)
-            reader = Reader(open_reader(settings, progress=progress)) if settings.reader == "on" else None
-            retriever = Retriever(data, embedder, index_settings, reader=reader)
+            retriever = Retriever(data, embedder, index_settings, reader=Reader.for_settings(settings, progress))
         corpus = {
             "kind": kind,
             "origin": origin,

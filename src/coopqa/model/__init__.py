@@ -3,7 +3,7 @@
 Other stages use :class:`Embedder` and the reader's :func:`open_reader`; which backend runs underneath is this stage's business.
 """
 
-from coopqa.model.embedder import Embedder, resolve_model
+from coopqa.model.embedder import Embedder
 from coopqa.model.reader_model import ReaderSession, open_reader
 
-__all__ = ["Embedder", "ReaderSession", "open_reader", "resolve_model"]
+__all__ = ["Embedder", "ReaderSession", "open_reader"]

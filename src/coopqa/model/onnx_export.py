@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -94,9 +94,21 @@ def export_is_current(export_dir: Path, model_folder: Path) -> bool:
 
 
 def export_int8(model_folder: Path, export_dir: Path) -> Path:
-    """Write the fp32 and int8 ONNX files, the tokenizer and the marker into ``export_dir`` (once).
+    """Write the fp32 and int8 ONNX files, the tokenizer and the marker into ``export_dir`` (once)."""
 
-    Concurrent callers wait on ``<export_dir>.lock``; the first exports, the others find it done.
+    def build(staged: Path) -> None:
+        with _quiet_logging():
+            _export(model_folder, staged)
+
+    publish_export(export_dir, lambda: export_is_current(export_dir, model_folder), build)
+    return export_dir
+
+
+def publish_export(export_dir: Path, is_current: Callable[[], bool], build: Callable[[Path], None]) -> None:
+    """Build an export into a scratch folder beside ``export_dir`` and publish it in one rename, once.
+
+    Concurrent callers wait on ``<export_dir>.lock``; the first builds, the others find it current.
+    Scratch folders left by a killed export (hundreds of MB each) are swept under the lock.
     """
     from filelock import FileLock
 
@@ -104,21 +116,19 @@ def export_int8(model_folder: Path, export_dir: Path) -> Path:
     try:
         export_dir.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(export_dir.with_name(export_dir.name + ".lock"))):
-            for leftover in export_dir.parent.glob(prefix + "*"):  # scratch folders of killed exports (~600 MB each)
+            for leftover in export_dir.parent.glob(prefix + "*"):
                 shutil.rmtree(leftover, ignore_errors=True)
-            if export_is_current(export_dir, model_folder):
-                return export_dir
+            if is_current():
+                return
             with tempfile.TemporaryDirectory(dir=export_dir.parent, prefix=prefix) as scratch:
                 staged = Path(scratch) / "export"
                 staged.mkdir()
-                with _quiet_logging():
-                    _export(model_folder, staged)
+                build(staged)
                 if export_dir.exists():  # move the stale export aside: the new one appears in one rename
                     export_dir.rename(Path(scratch) / "stale")
                 staged.rename(export_dir)
     except OSError as error:
         raise ModelError(f"cannot write the ONNX export to {export_dir}: {error.strerror or error}", "set COOPQA_MODEL_CACHE to a writable folder") from None
-    return export_dir
 
 
 def _export(model_folder: Path, staged: Path) -> None:

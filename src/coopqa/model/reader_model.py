@@ -14,7 +14,6 @@ import hashlib
 import json
 import shutil
 import sys
-import tempfile
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -26,7 +25,7 @@ from tokenizers import Tokenizer
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
 from coopqa.model.onnx_encoder import available_cores
-from coopqa.model.onnx_export import quantise, source_stamp
+from coopqa.model.onnx_export import publish_export, quantise, source_stamp
 
 #: Tokens per window (question, separators and passage together), and the overlap between windows:
 #: shipped-corpus passages (1,000 characters, about 250 tokens) mostly fit in one window.
@@ -82,8 +81,8 @@ class ReaderSession:
         return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
 
 
-def reader_export_folder(model_cache: Path, model_folder: Path, weights: Path) -> Path:
-    return model_cache / "reader-exports" / f"{model_folder.name}-{_digest(weights)[:16]}"
+def reader_export_folder(model_cache: Path, model_folder: Path, weights_digest: str) -> Path:
+    return model_cache / "reader-exports" / f"{model_folder.name}-{weights_digest[:16]}"
 
 
 def open_reader(settings: Settings, weights: Path | None = None, progress: bool = True, model_file: str = READER_FILE) -> ReaderSession:
@@ -91,49 +90,35 @@ def open_reader(settings: Settings, weights: Path | None = None, progress: bool 
     from coopqa.model.embedder import resolve_model
 
     location, _model_id = resolve_model(replace(settings, model=DEFAULT_MODEL, backend="torch"), progress)
-    model_folder, model_cache = Path(location), settings.model_cache
+    model_folder = Path(location)
     weights = weights or shipped_reader_weights()
     if not weights.is_file():
         raise ModelError(f"the reader weights {weights} are missing", "reinstall coopqa (pip install -e .), or set COOPQA_READER=off to retrieve only")
-    export_dir = reader_export_folder(model_cache, model_folder, weights)
-    if not export_is_current(export_dir, model_folder, weights):
+    digest = _digest(weights)  # 21 MB read once per process: it names the export folder and checks its marker
+    export_dir = reader_export_folder(settings.model_cache, model_folder, digest)
+
+    def is_current() -> bool:
+        return export_is_current(export_dir, model_folder, digest)
+
+    if not is_current():
         if progress:
             print("coopqa: preparing the reader (once, about 30 s)…", file=sys.stderr, flush=True)
-        export_reader(model_folder, weights, export_dir)
+        publish_export(export_dir, is_current, lambda staged: _export(model_folder, weights, digest, staged))
     return ReaderSession(export_dir, model_file)
 
 
-def export_is_current(export_dir: Path, model_folder: Path, weights: Path) -> bool:
+def export_is_current(export_dir: Path, model_folder: Path, weights_digest: str) -> bool:
     try:
         marker = json.loads((export_dir / MARKER_FILE).read_text(encoding="utf-8"))
-        if marker.get("export_version") != EXPORT_VERSION or marker.get("weights") != _digest(weights) or marker.get("source") != source_stamp(model_folder):
+        if marker.get("export_version") != EXPORT_VERSION or marker.get("weights") != weights_digest or marker.get("source") != source_stamp(model_folder):
             return False
         return all((export_dir / name).is_file() and (export_dir / name).stat().st_size == size for name, size in marker["files"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
 
-def export_reader(model_folder: Path, weights: Path, export_dir: Path) -> None:
-    """Lay the delta over e5, export the graph, check it against PyTorch, and publish it in one rename."""
-    from filelock import FileLock
-
-    try:
-        export_dir.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(export_dir.with_name(export_dir.name + ".lock"))):
-            if export_is_current(export_dir, model_folder, weights):
-                return
-            with tempfile.TemporaryDirectory(dir=export_dir.parent, prefix=f".{export_dir.name}-") as scratch:
-                staged = Path(scratch) / "export"
-                staged.mkdir()
-                _export(model_folder, weights, staged)
-                if export_dir.exists():
-                    export_dir.rename(Path(scratch) / "stale")
-                staged.rename(export_dir)
-    except OSError as error:
-        raise ModelError(f"cannot write the reader export to {export_dir}: {error.strerror or error}", "set COOPQA_MODEL_CACHE to a writable folder") from None
-
-
-def _export(model_folder: Path, weights: Path, staged: Path) -> None:
+def _export(model_folder: Path, weights: Path, weights_digest: str, staged: Path) -> None:
+    """Lay the delta over e5, export the graph (fp32, then int8) and check it against PyTorch's logits."""
     import torch
 
     from coopqa.model.reader_net import export_reader_graph, load_reader_net
@@ -161,7 +146,7 @@ def _export(model_folder: Path, weights: Path, staged: Path) -> None:
     quantise(staged / READER_FILE, staged / READER_INT8_FILE)
     marker: dict[str, Any] = {
         "export_version": EXPORT_VERSION,
-        "weights": _digest(weights),
+        "weights": weights_digest,
         "source": source_stamp(model_folder),
         "max_logit_difference": difference,
         "files": {path.name: path.stat().st_size for path in sorted(staged.iterdir())},

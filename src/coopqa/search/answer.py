@@ -75,11 +75,11 @@ def answer_to_text(answer: Answer, emphasis: tuple[str, str] = ("«« ", " »»"
             lines += ["", "Passages les plus proches (peut-être utiles) :"]
     elif answer.hits:
         best = answer.hits[0]
+        quote = best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start]
         if answer.short is not None:
-            lines += [f"Réponse : {answer.short.text} [{answer.short.passage_rank}]", ""]
-            lines.append("Citation : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
+            lines += [f"Réponse : {answer.short.text} [{answer.short.passage_rank}]", "", "Citation : " + quote]
         else:
-            lines.append("Réponse : " + best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start])
+            lines.append("Réponse : " + quote)
         lines += ["", "Sources :"]
     for hit in answer.hits:
         lines.append(

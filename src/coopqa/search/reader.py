@@ -2,7 +2,7 @@
 
 Retrieval scores a passage by similarity; only reading tells a passage that *holds*
 the fact from its neighbour that merely talks about the same subject. The reader
-reads the ``READ_PASSAGES`` best fused passages, and its span margin (how much
+reads the ``Settings.reader_passages`` best fused passages, and its span margin (how much
 more it believes its best span than "no answer here", see :mod:`coopqa.search.reading`)
 decides three things: the passage holding the best-read answer goes first, that
 span is the short answer, and when no margin clears ``Settings.reader_threshold``
@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coopqa.model import ReaderSession
+from coopqa.config import Settings
+from coopqa.model import ReaderSession, open_reader
 from coopqa.search.reading import Span, batch_arrays, best_spans, make_windows
-
-#: How many fused passages the reader reads per question.
-READ_PASSAGES = 5
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,11 @@ class Reader:
 
     def __init__(self, session: ReaderSession) -> None:
         self.session = session
+
+    @classmethod
+    def for_settings(cls, settings: Settings, progress: bool = True) -> Reader | None:
+        """The reader the settings ask for (``None`` when ``reader = off``), exported first if needed."""
+        return cls(open_reader(settings, progress=progress)) if settings.reader == "on" else None
 
     def read(self, question: str, passages: Sequence[str]) -> Reading:
         if not passages:

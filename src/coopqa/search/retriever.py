@@ -21,7 +21,7 @@ from coopqa.config import MODES, Settings
 from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
-from coopqa.model import Embedder, open_reader
+from coopqa.model import Embedder
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.reader import Reader, clause_around
 
@@ -110,8 +110,7 @@ class Retriever:
             build_index(settings, embedder, progress=progress)
         else:
             check_compatible(read_manifest(live), settings, embedder.model_id, embedder.dimension)
-        reader = Reader(open_reader(settings, progress=progress)) if settings.reader == "on" else None
-        return cls(load_index(settings.index_dir), embedder, settings, reader=reader)
+        return cls(load_index(settings.index_dir), embedder, settings, reader=Reader.for_settings(settings, progress))
 
     def refreshed(self) -> Retriever:
         """This retriever, or a new one over the version ``CURRENT`` names now if a build replaced it.
