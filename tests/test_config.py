@@ -46,7 +46,7 @@ def test_config_file_found_in_working_directory_or_named_by_environment(tmp_path
         ({"COOPQA_MODE": "semantic"}, "mode must be one of"),
         ({"COOPQA_CHUNK_SIZE": "100", "COOPQA_CHUNK_OVERLAP": "200"}, "chunk_overlap"),
         ({"COOPQA_COLOUR": "blue"}, "unknown setting"),
-        ({"COOPQA_BACKEND": "onnx"}, "backend must be one of torch, onnx-int8, got 'onnx'"),
+        ({"COOPQA_BACKEND": "onnx-fp16"}, "backend must be one of onnx, onnx-int8, torch, got 'onnx-fp16'"),
     ],
 )
 def test_bad_values_name_the_setting(source: dict[str, str], message: str) -> None:
@@ -69,7 +69,7 @@ def test_backend_comes_from_every_source(tmp_path: Path) -> None:
     assert load_settings(config_file=toml, environ={}).backend == "onnx-int8"
     assert load_settings(config_file=toml, environ={"COOPQA_BACKEND": "torch"}).backend == "torch"
     assert load_settings({"backend": "onnx-int8"}, environ={"COOPQA_BACKEND": "torch"}).backend == "onnx-int8"
-    assert Settings().backend == "torch"
+    assert Settings().backend == "onnx"
 
 
 @pytest.mark.parametrize("backend", sorted(BACKEND_DEFAULTS))
@@ -80,8 +80,9 @@ def test_abstain_threshold_and_batch_size_default_per_backend(backend: str) -> N
     assert is_backend_default(settings, "abstain_threshold") and is_backend_default(settings, "batch_size")
 
 
-def test_calibrated_defaults_are_0_82_for_torch_and_0_825_for_int8() -> None:
-    assert (Settings().abstain_threshold, Settings().batch_size) == (0.82, 32)
+def test_calibrated_defaults_are_0_82_for_fp32_and_0_825_for_int8() -> None:
+    assert (Settings().abstain_threshold, Settings().batch_size) == (0.82, 8)
+    assert (Settings(backend="torch").abstain_threshold, Settings(backend="torch").batch_size) == (0.82, 32)
     assert (Settings(backend="onnx-int8").abstain_threshold, Settings(backend="onnx-int8").batch_size) == (0.825, 8)
 
 

@@ -40,7 +40,7 @@ from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.splits import article_split
 from coopqa.model.embedder import resolve_model
 from coopqa.model.reader_model import load_reader_tokenizer
-from coopqa.model.reader_net import ReaderNet, trainable_parameter_names
+from coopqa.model.reader_net import ReaderNet, load_reader_net, trainable_parameter_names
 from coopqa.search.reading import batch_arrays, best_spans, make_windows
 
 PIAF = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "piaf" / "piaf-v1.0.json"
@@ -162,6 +162,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: the epochs decide)")
+    parser.add_argument("--init", type=Path, help="start from this reader delta (a previous run's reader-delta.safetensors) instead of e5's weights")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--evaluate-only", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
@@ -174,7 +175,12 @@ def main() -> int:
     folder, _model_id = resolve_model(settings)
     tokenizer = load_reader_tokenizer(Path(folder))
     pad_id = int(tokenizer.token_to_id("<pad>"))  # type: ignore[attr-defined]
-    model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
+    if args.init is not None:
+        model = load_reader_net(Path(folder), args.init).train()
+        if model.frozen_layers != args.frozen_layers:
+            parser.error(f"--init {args.init} was trained with {model.frozen_layers} frozen layers, not {args.frozen_layers}")
+    else:
+        model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
     args.out.mkdir(parents=True, exist_ok=True)
 
     examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed)

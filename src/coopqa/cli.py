@@ -26,7 +26,10 @@ SETTING_FLAGS = {
     "corpus": ("corpus_dir", Path, f"folder of .txt/.md/.html/.pdf documents (default: {_DEFAULTS.corpus_dir})"),
     "index": ("index_dir", Path, f"folder of the persisted index (default: {_DEFAULTS.index_dir})"),
     "model": ("model", str, f"model alias, sentence-transformers name, or local folder (default: {_DEFAULTS.model})"),
-    "backend": ("backend", str, f"encoder: torch (fp32) or onnx-int8 (exported once into the model cache, about 4x faster) (default: {_DEFAULTS.backend})"),
+    "backend": ("backend", str, (
+            "encoder: onnx (fp32 through ONNX Runtime, no PyTorch), onnx-int8 (int8 weights, fastest) or torch (sentence-transformers); "
+            f"the ONNX files are exported once into the model cache (default: {_DEFAULTS.backend})"
+        )),
     "model-cache": ("model_cache", Path, f"where the converted default model is kept (default: {_DEFAULTS.model_cache})"),
     "chunk-size": ("chunk_size", int, f"passage size in characters (default: {_DEFAULTS.chunk_size})"),
     "reader": ("reader", str, f"the extractive reader: on (short answer, reranking, answer-level abstention) or off (default: {_DEFAULTS.reader})"),

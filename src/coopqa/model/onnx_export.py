@@ -36,11 +36,21 @@ from typing import Any
 import numpy as np
 
 from coopqa.errors import ModelError
-from coopqa.model.onnx_encoder import FP32_FILE, INT8_FILE, MARKER_FILE, POOLING_MODES, TOKENIZER_FILE, EncoderConfig, OnnxSentenceEncoder
+from coopqa.model.onnx_encoder import (
+    BODY_FILE,
+    EMBEDDINGS_FILE,
+    FP32_FILE,
+    INT8_FILE,
+    MARKER_FILE,
+    POOLING_MODES,
+    TOKENIZER_FILE,
+    EncoderConfig,
+    OnnxSentenceEncoder,
+)
 from coopqa.versions import package_versions
 
-#: Bumped whenever the export's output changes, so older exports are redone.
-EXPORT_VERSION = 1
+#: Bumped whenever the export's output changes, so older exports are redone (2: the fp32 body graph and token table).
+EXPORT_VERSION = 2
 #: What optimum's AutoQuantizationConfig.avx512_vnni(is_static=False) quantises.
 QUANTISED_OPERATORS = ["Conv", "MatMul", "Attention", "LSTM", "Gather", "Transpose", "EmbedLayerNormalization"]
 QUANTISER_OPTIONS: dict[str, Any] = {
@@ -93,8 +103,8 @@ def export_is_current(export_dir: Path, model_folder: Path) -> bool:
         return False
 
 
-def export_int8(model_folder: Path, export_dir: Path) -> Path:
-    """Write the fp32 and int8 ONNX files, the tokenizer and the marker into ``export_dir`` (once)."""
+def export_onnx_models(model_folder: Path, export_dir: Path) -> Path:
+    """Write the ONNX files (whole fp32, fp32 body and token table, int8), the tokenizer and the marker into ``export_dir`` (once)."""
 
     def build(staged: Path) -> None:
         with _quiet_logging():
@@ -148,6 +158,7 @@ def _export(model_folder: Path, staged: Path) -> None:
     transformer.tokenizer.backend_tokenizer.save(str(staged / TOKENIZER_FILE))
     try:
         _export_graph(transformer, config.inputs, staged / FP32_FILE)
+        export_body(transformer.auto_model, lambda output: output.last_hidden_state, ["last_hidden_state"], staged / BODY_FILE, staged / EMBEDDINGS_FILE)
         _write_marker(staged, {"encoder": config.to_json()})  # the encoder reads its config from the marker
         quantise(staged / FP32_FILE, staged / INT8_FILE)
     except ModelError:
@@ -155,9 +166,9 @@ def _export(model_folder: Path, staged: Path) -> None:
     except Exception as error:  # the exporter and quantiser raise anything from RuntimeError to onnx checker errors
         first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
         raise ModelError(f"cannot export {model_folder} to ONNX: {first_line}", _HINT) from None
-    files = {"fp32": FP32_FILE, "int8": INT8_FILE}
+    files = {"fp32": FP32_FILE, "fp32-body": BODY_FILE, "int8": INT8_FILE}
     agreement = {name: _agreement(OnnxSentenceEncoder(staged, file).encode(_PROBE_TEXTS), reference) for name, file in files.items()}
-    for name, floor in (("fp32", FP32_MIN_COSINE), ("int8", INT8_MIN_COSINE)):
+    for name, floor in (("fp32", FP32_MIN_COSINE), ("fp32-body", FP32_MIN_COSINE), ("int8", INT8_MIN_COSINE)):
         if agreement[name]["min_cosine"] < floor:
             raise ModelError(
                 f"cannot export {model_folder} to ONNX: the {name} export gives other vectors than sentence-transformers "
@@ -241,9 +252,7 @@ def _export_graph(transformer: Any, inputs: tuple[str, ...], target: Path) -> No
     """The transformer as ONNX: ``inputs`` (batch × sequence, int64) → ``last_hidden_state``."""
     import torch
 
-    model = transformer.auto_model.eval()
-    if hasattr(model, "set_attn_implementation"):
-        model.set_attn_implementation("eager")  # the exported SDPA path was never checked; eager is exact
+    model = eager(transformer.auto_model.eval())
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
@@ -255,17 +264,62 @@ def _export_graph(transformer: Any, inputs: tuple[str, ...], target: Path) -> No
 
     sample = transformer.tokenizer(["passage: un exemple", "query: ?"], padding=True, return_tensors="pt")
     sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
+    export_onnx(LastHiddenState().eval(), {name: sample[name] for name in inputs}, ["last_hidden_state"], target)
+
+
+def export_body(model: Any, head: Callable[[Any], Any], outputs: list[str], target: Path, table_target: Path) -> None:
+    """``model`` (a transformers encoder) as a graph fed ``inputs_embeds`` instead of token ids, and its token table.
+
+    The table (250k × 384 fp32 for e5-small, 82 % of the weights) is saved as a ``.npy`` the query path
+    memory-maps and gathers from (:func:`coopqa.model.onnx_encoder.graph_feeds`); ``head`` turns the
+    encoder's output into the graph's ``outputs``. Position and token-type embeddings and the embedding
+    LayerNorm stay in the graph, so the result equals the whole model's. A ``head`` with weights must be a
+    module, so that the exporter stores them as the graph's weights.
+    """
+    import torch
+
+    encoder = eager(model.eval())
+    table = encoder.get_input_embeddings().weight.detach()
+
+    class Body(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = encoder
+            self.head = head
+
+        def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+            return self.head(self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask))
+
+    ids = torch.tensor([[0, 1000, 2000, 2, 2, 3000, 4000, 2], [0, 1000, 2, 2, 3000, 2, 1, 1]])
+    export_onnx(Body().eval(), {"inputs_embeds": table[ids], "attention_mask": (ids != 1).long()}, outputs, target)
+    np.save(table_target, table.numpy().astype(np.float32, copy=False))
+
+
+def eager(model: Any) -> Any:
+    """The model with eager attention: the exported SDPA path was never checked; eager is exact."""
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation("eager")
+    return model
+
+
+def export_onnx(module: Any, samples: Mapping[str, Any], outputs: list[str], target: Path) -> None:
+    """``module`` as an ONNX graph (opset 17, TorchScript exporter), every input and output dynamic in batch and sequence.
+
+    The TorchScript exporter (``dynamo=False``) needs no onnxscript and reproduces these models exactly.
+    """
+    import torch
+
     axes = {0: "batch", 1: "sequence"}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated and says so
         torch.onnx.export(
-            LastHiddenState().eval(),
-            tuple(sample[name] for name in inputs),
+            module,
+            tuple(samples.values()),
             str(target),
             dynamo=False,
-            input_names=list(inputs),
-            output_names=["last_hidden_state"],
-            dynamic_axes={name: axes for name in (*inputs, "last_hidden_state")},
+            input_names=list(samples),
+            output_names=outputs,
+            dynamic_axes={name: axes for name in (*samples, *outputs)},
             opset_version=17,
             do_constant_folding=True,
         )

@@ -66,25 +66,17 @@ def load_reader_net(model_folder: Path, delta_file: Path) -> ReaderNet:
     return model.eval()
 
 
-def export_reader_graph(model: ReaderNet, target: Path) -> None:
-    """The reader as ONNX: ``input_ids``, ``attention_mask`` (batch × sequence, int64) → ``start_logits``, ``end_logits``."""
-    import warnings
+def export_reader_graph(model: ReaderNet, target: Path, table_target: Path) -> None:
+    """The reader as ONNX: ``inputs_embeds`` (rows of the token table, saved to ``table_target``) and ``attention_mask`` → ``start_logits``, ``end_logits``."""
+    from coopqa.model.onnx_export import export_body
 
-    if hasattr(model.encoder, "set_attn_implementation"):
-        model.encoder.set_attn_implementation("eager")  # as for the encoder export: eager is the path checked
-    sample_ids = torch.tensor([[0, 1000, 2000, 2, 2, 3000, 4000, 2], [0, 1000, 2, 2, 3000, 2, 1, 1]])
-    sample_mask = (sample_ids != 1).long()
-    axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (sample_ids, sample_mask),
-            str(target),
-            dynamo=False,
-            input_names=["input_ids", "attention_mask"],
-            output_names=["start_logits", "end_logits"],
-            dynamic_axes={name: axes for name in ("input_ids", "attention_mask", "start_logits", "end_logits")},
-            opset_version=17,
-            do_constant_folding=True,
-        )
+    class SpanHead(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.qa = model.qa
+
+        def forward(self, output: object) -> tuple[torch.Tensor, torch.Tensor]:
+            logits = self.qa(output.last_hidden_state)  # type: ignore[attr-defined]
+            return logits[..., 0], logits[..., 1]
+
+    export_body(model.encoder, SpanHead(), ["start_logits", "end_logits"], target, table_target)
