@@ -44,7 +44,7 @@ def reading_retriever(retriever: Retriever, reader: Reader) -> Retriever:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("Quel est le budget du projet AMEM ?", "2.400.000"),
+        ("Quel est le budget du projet AMEM ?", "2.400.000 Euros"),
         ("Quand s'est tenu le Dialogue de haut niveau de l'ONU d'où est sorti le FMMD ?", "2006"),
         ("Depuis quelle réunion le secteur privé a-t-il une session spéciale au Forum ?", "Berlin"),
     ],
@@ -179,6 +179,40 @@ def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Rea
     again = Reader(open_reader(settings, progress=False))
     assert graph.stat().st_size == size
     assert again.read("Quel est le budget du projet AMEM ?", ["Le projet AMEM dispose d’un budget de 2.400.000 Euros."]).best() is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "whole"),
+    [
+        ("un budget de 2.400.000 Euros pour", "2.400.000 Euro", "2.400.000 Euros"),
+        ("un budget de 2.400.000 Euros pour", "400.000", "2.400.000"),
+        ("lancé en novembre 2018, à Rabat", "ovembre 201", "novembre 2018"),
+        ("l’Agence Italienne de Coopération", "Agence Italienne", "Agence Italienne"),
+        ("3 ans. Fin", "3 ans", "3 ans"),
+    ],
+)
+def test_a_short_answer_never_cuts_a_word(text: str, piece: str, whole: str) -> None:
+    from coopqa.search.reading import _whole_words
+
+    start = text.index(piece)
+    assert text[slice(*_whole_words(text, start, start + len(piece)))] == whole
+
+
+@pytest.mark.slow
+def test_damaged_token_table_is_exported_again(settings: Settings, reader: Reader) -> None:
+    from coopqa.model.embedder import default_model_folder
+    from coopqa.model.onnx_encoder import EMBEDDINGS_FILE
+    from coopqa.model.reader_model import reader_export_folder
+
+    digest = hashlib.sha256(shipped_reader_weights().read_bytes()).hexdigest()
+    table = reader_export_folder(settings.model_cache, default_model_folder(settings), digest) / EMBEDDINGS_FILE
+    size = table.stat().st_size
+    with table.open("r+b") as handle:
+        handle.truncate(size // 2)
+    again = Reader(open_reader(settings, progress=False))
+    assert table.stat().st_size == size
+    best = again.read("Quel est le budget du projet AMEM ?", ["Le projet AMEM dispose d’un budget de 2.400.000 Euros."]).best()
+    assert best is not None
 
 
 # --------------------------------------------------------------------------- metrics and split

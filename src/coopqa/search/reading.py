@@ -98,7 +98,7 @@ def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: 
             continue
         score, first, last = found
         text = passages[window.pair]
-        start, end = _trim(text, window.offsets[first][0], window.offsets[last][1])
+        start, end = _trim(text, *_whole_words(text, window.offsets[first][0], window.offsets[last][1]))
         if end <= start:
             continue
         current = best[window.pair]
@@ -124,6 +124,30 @@ def _window_best(window: Window, starts: np.ndarray, ends: np.ndarray) -> tuple[
 
 
 _EDGE = " \t\n\r\u00a0,;:.!?()[]\"'’«»-–—"
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span that starts or ends inside a word to the whole word.
+
+    The tokenizer cuts words into pieces (« Euros » is « ▁Euro » + « s »), and the reader may end a
+    span on a piece: a quote must not cut a word in two. A number's separators join its digits, so
+    « 2.400.000 » is not cut at « 2.400 » either.
+    """
+    while 0 < start < len(text) and _joined(text, start):
+        start -= 1
+    while 0 < end < len(text) and _joined(text, end):
+        end += 1
+    return start, end
+
+
+def _joined(text: str, at: int) -> bool:
+    """Whether ``text[at - 1]`` and ``text[at]`` belong to one word (letters and digits, or a number's inner ``.``/``,``)."""
+    before, after = text[at - 1], text[at]
+    if before.isalnum() and after.isalnum():
+        return True
+    if after in ".," and before.isdigit():
+        return at + 1 < len(text) and text[at + 1].isdigit()
+    return before in ".," and after.isdigit() and at >= 2 and text[at - 2].isdigit()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
