@@ -50,3 +50,7 @@ class ConfigError(CoopqaError):
 
 class InputFileError(CoopqaError):
     """A batch or QA file is malformed; the message names the line."""
+
+
+class InvalidHistoryError(InvalidQuestionError):
+    """A follow-up's ``history`` is not a list of strings, too long, or holds a bad turn; the message names the field."""

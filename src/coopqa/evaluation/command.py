@@ -33,7 +33,7 @@ from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_o
 from coopqa.evaluation.splits import SPLITS, article_split
 from coopqa.index import build_index, current_version, load_index
 from coopqa.model import Embedder
-from coopqa.search import Reader, Retriever, clean_question
+from coopqa.search import Reader, Retriever, clean_history, clean_question
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
 THRESHOLDS: tuple[tuple[str, str, str], ...] = (
@@ -147,6 +147,7 @@ def load_questions(options: EvalOptions, settings: Settings) -> QASet:
     for item in list(qaset.items):
         try:
             clean_question(item.question, settings.max_question_chars)
+            clean_history(list(item.history), settings.max_question_chars)
         except InvalidQuestionError as error:
             qaset.reject(item, error.message)
     if not qaset.items:

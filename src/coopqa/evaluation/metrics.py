@@ -260,6 +260,23 @@ class ModeReport:
     #: False for the ``reading`` row: no retrieval ran, so its ranking metrics are not measured.
     retrieval: bool = True
 
+    def groups(self) -> dict[str, ModeReport]:
+        """The same questions split into report rows: one per language, one per kind (follow-up, standalone…).
+
+        The language is the one the row declares, else the one detected. Only
+        sets with more than one group, or with follow-ups, get rows.
+        """
+        split: dict[str, ModeReport] = {}
+        for judged in self.judged:
+            keys = [f"language {judged.item.language or judged.answer.language}"]
+            if judged.item.kind is not None or judged.item.history:
+                keys.append(f"kind {judged.item.kind or 'with history'}")
+            for key in keys:
+                split.setdefault(key, ModeReport(self.mode, retrieval=self.retrieval)).judged.append(judged)
+        for report in split.values():
+            report.seconds = sum(j.latency_ms for j in report.judged) / 1000
+        return split if len(split) > 1 else {}
+
     def ranks(self) -> list[int | None]:
         return [j.first_relevant_rank for j in self.judged if j.item.answerable]
 
@@ -372,7 +389,8 @@ def evaluate(
     reports = [ModeReport(mode) for mode in modes]
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
-        answers = retriever.ask_modes([item.question for item in chunk], k, modes)
+        histories = [item.history for item in chunk] if any(item.history for item in chunk) else None
+        answers = retriever.ask_modes([item.question for item in chunk], k, modes, histories)
         for report in reports:
             judged = [judge_answer(item, answer, relevance) for item, answer in zip(chunk, answers[report.mode])]
             report.judged += judged

@@ -61,6 +61,11 @@ class QAItem:
     doc: str | None = None
     line: int = 0
     where: str = ""
+    #: Earlier questions of the conversation, oldest first (follow-ups; JSONL only).
+    history: tuple[str, ...] = ()
+    #: The language the row declares (``"en"``…), and its kind (``"followup"``, ``"standalone"``…): report groups.
+    language: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +211,14 @@ def _item_from_record(record: Mapping[str, Any], where: str, line: int) -> QAIte
     qid = record.get("id")
     if qid is not None and (isinstance(qid, bool) or not isinstance(qid, str | int)):
         raise _Invalid('"id" must be a string or a number')
-    return QAItem(str(qid) if qid is not None else f"line-{line}", question, answerable, answers, evidence, doc, line, where)
+    history = record.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(turn, str) and turn.strip() for turn in history):
+        raise _Invalid('"history" must be a list of earlier questions (non-empty strings)')
+    language, kind = record.get("language"), record.get("kind")
+    if not all(value is None or (isinstance(value, str) and value.strip()) for value in (language, kind)):
+        raise _Invalid('"language" and "kind" must be non-empty strings')
+    qid_text = str(qid) if qid is not None else f"line-{line}"
+    return QAItem(qid_text, question, answerable, answers, evidence, doc, line, where, tuple(history), language, kind)
 
 
 def _read_jsonl(text: str, qaset: QASet) -> None:

@@ -48,6 +48,17 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("questions / s", "questions_per_second", "rate"),
 )
 
+#: Columns of the per-group tables (one row per language, per kind of question).
+GROUP_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("questions", "questions", "count"),
+    ("hit@1", "hit@1", "share"),
+    ("hit@5", "hit@5", "share"),
+    ("highlight", "highlight_accuracy", "share"),
+    ("wrongly abstained", "wrongly_abstained", "share"),
+    ("unanswerable abstained", "abstained_unanswerable", "share"),
+    ("p50 ms", "latency_p50_ms", "ms"),
+)
+
 
 @dataclass
 class EvalRun:
@@ -66,6 +77,11 @@ class EvalRun:
     def metrics(self) -> dict[str, dict[str, float | int | None]]:
         return {report.mode: report.metrics() for report in self.reports}
 
+    def group_metrics(self) -> dict[str, dict[str, dict[str, float | int | None]]]:
+        """Per mode, per group (``language en``, ``kind followup``…): the mode's metrics on those questions only."""
+        split = {report.mode: {name: group.metrics() for name, group in report.groups().items()} for report in self.reports}
+        return {mode: groups for mode, groups in split.items() if groups}
+
 
 def package_versions() -> dict[str, str | None]:
     return {"python": platform.python_version(), "platform": platform.platform(), **versions.package_versions(PACKAGES)}
@@ -78,6 +94,8 @@ def _cell(value: float | int | None, kind: str) -> str:
         return f"{value:.3f}"
     if kind == "ms":
         return f"{value:.1f}"
+    if kind == "count":
+        return str(value)
     return f"{value:.1f}" if kind == "s" else f"{value:.0f}"
 
 
@@ -86,13 +104,23 @@ def _rows(run: EvalRun) -> list[list[str]]:
     return [[label] + [_cell(metrics[mode][key], kind) for mode in metrics] for label, key, kind in ROWS]
 
 
-def text_table(run: EvalRun) -> str:
-    """The metrics as an aligned plain-text table, one column per mode."""
-    rows = [["metric", *(report.mode for report in run.reports)], *_rows(run)]
+def _aligned(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def _group_rows(groups: dict[str, dict[str, float | int | None]]) -> list[list[str]]:
+    return [[name] + [_cell(values[key], kind) for _, key, kind in GROUP_COLUMNS] for name, values in sorted(groups.items())]
+
+
+def text_table(run: EvalRun) -> str:
+    """The metrics as an aligned plain-text table, one column per mode; then one table per mode with a row per group."""
+    tables = [_aligned([["metric", *(report.mode for report in run.reports)], *_rows(run)])]
+    for mode, groups in run.group_metrics().items():
+        tables.append(_aligned([[f"{mode}: by group", *(label for label, _, _ in GROUP_COLUMNS)], *_group_rows(groups)]))
+    return "\n\n".join(tables)
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -154,6 +182,9 @@ def to_json(run: EvalRun) -> dict[str, Any]:
         "run": {"command": run.command, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **run.timing},
         "modes": modes,
     }
+    groups = run.group_metrics()
+    if groups:
+        document["groups"] = groups
     return _rounded(document)
 
 
@@ -197,6 +228,8 @@ def report_markdown(run: EvalRun) -> str:
     parts += ["", f"Relevance: {run.relevance}", "", "## Results", ""]
     parts += [markdown_table(["metric", *modes], _rows(run)), ""]
     parts += ["recall@k equals hit@k (one relevant unit per question).", "", "![recall@k per mode](recall_at_k.png)", ""]
+    for mode, groups in run.group_metrics().items():
+        parts += [f"### {mode}: by group", "", markdown_table(["group", *(label for label, _, _ in GROUP_COLUMNS)], _group_rows(groups)), ""]
     if run.qaset.problems:
         parts += [f"## Skipped rows ({len(run.qaset.problems)})", ""]
         parts += [f"- {problem.where}: {problem.reason}" for problem in run.qaset.problems] + [""]

@@ -1,7 +1,9 @@
 """Present an :class:`~coopqa.search.retriever.Answer`: the JSON contract and plain text.
 
 The JSON shape is a documented contract (README, "Batch output"): other tools
-parse it, so keys are only ever added, never renamed. Offsets (``start``,
+parse it, so keys are only ever added, never renamed. ``language``,
+``language_calibrated`` and ``searched`` were added with follow-ups and
+questions in other languages (issue 12). Offsets (``start``,
 ``end`` and ``highlight``) index the document text coopqa read.
 """
 
@@ -45,6 +47,9 @@ def answer_to_json(answer: Answer, extra: dict[str, Any] | None = None) -> dict[
             "passages": [hit_to_json(hit) for hit in answer.hits],
             "latency_ms": answer.latency_ms,
             "answer": short_answer_to_json(answer),
+            "language": answer.language,
+            "language_calibrated": answer.language_calibrated,
+            "searched": answer.searched or answer.question,
         }
     )
     return record

@@ -5,14 +5,21 @@ mode, picks the sentence that best answers inside each passage, lets the reader
 (:mod:`coopqa.search.reader`) read the best passages for the short answer, and
 decides whether the corpus answers at all (abstention). Batch callers use
 :meth:`Retriever.ask_many`, which encodes questions in batches.
+
+Two things are settled before the search: the question's language
+(:mod:`coopqa.search.language`: it picks the fusion weights and the abstention
+rule) and, given the earlier questions of a conversation, what to search
+(:mod:`coopqa.search.conversation`: a follow-up is searched with its topic).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,7 +29,9 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
+from coopqa.search.conversation import clean_history, resolve
 from coopqa.search.fusion import Fusion, Signals
+from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, detect_language, preload_detector
 from coopqa.search.reader import Reader, clause_around
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
@@ -65,6 +74,11 @@ class Answer:
     latency_ms: float
     confidence: float
     short: ShortAnswer | None = None
+    #: The question's detected language (ISO 639-1) and whether coopqa was calibrated for it.
+    language: str = CORPUS_LANGUAGE
+    language_calibrated: bool = True
+    #: The text actually searched: the question, or for a follow-up its conversation's topic and the question.
+    searched: str = ""
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -102,6 +116,7 @@ class Retriever:
     @classmethod
     def open(cls, settings: Settings, progress: bool = True) -> Retriever:
         """Load the model and the index, building the index first if there is none."""
+        threading.Thread(target=preload_detector, name="coopqa-language", daemon=True).start()  # loads while the model does
         embedder = Embedder(settings, progress=progress)
         live = current_version(settings.index_dir)
         if live is None:
@@ -127,36 +142,59 @@ class Retriever:
 
     # ----------------------------------------------------------------- public
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
-        return self.ask_many([question], k, mode)[0]
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, history: Sequence[str] | None = None) -> Answer:
+        """Answer one question; ``history`` holds the conversation's earlier questions, oldest first."""
+        return self.ask_many([question], k, mode, None if history is None else [history])[0]
 
-    def ask_many(self, questions: list[str], k: int | None = None, mode: str | None = None) -> list[Answer]:
-        """Answer several questions, encoding them in one batch; invalid ones raise."""
+    def ask_many(
+        self, questions: list[str], k: int | None = None, mode: str | None = None, histories: Sequence[Sequence[str] | None] | None = None
+    ) -> list[Answer]:
+        """Answer several questions, encoding them in one batch; invalid ones raise.
+
+        ``histories``, when given, holds one history (or ``None``) per question.
+        """
         mode = self.settings.mode if mode is None else mode
-        return self.ask_modes(questions, k, [mode])[mode]
+        return self.ask_modes(questions, k, [mode], histories)[mode]
 
-    def ask_modes(self, questions: list[str], k: int | None, modes: list[str]) -> dict[str, list[Answer]]:
+    def ask_modes(
+        self, questions: list[str], k: int | None, modes: list[str], histories: Sequence[Sequence[str] | None] | None = None
+    ) -> dict[str, list[Answer]]:
         """Answer every question in every mode: one encoding and one candidate search per question.
 
         Each answer's ``latency_ms`` is what that mode alone would have cost:
-        its share of the batch encoding, the shared candidate search, and its
-        own ranking and highlighting.
+        its share of the batch encoding (language detection and follow-up
+        resolution included), the shared candidate search, and its own
+        ranking and highlighting.
         """
         checked = [self._check_options(k, mode) for mode in modes]
+        if histories is not None and len(histories) != len(questions):
+            raise ValueError("histories must hold one entry per question")
         began = time.perf_counter()
         cleaned = [clean_question(q, self.settings.max_question_chars) for q in questions]
-        vectors = self.embedder.encode_queries(cleaned)
+        earlier = [clean_history(h, self.settings.max_question_chars) for h in histories] if histories is not None else [()] * len(cleaned)
+        policies = [detect_language(question) for question in cleaned]
+        resolved = [resolve(question, history) for question, history in zip(cleaned, earlier)]
+        vectors = self.embedder.encode_queries([r.searched for r in resolved])
         encoding_ms = (time.perf_counter() - began) * 1000 / max(len(cleaned), 1)
         answers: dict[str, list[Answer]] = {mode: [] for _, mode in checked}
-        for question, vector in zip(cleaned, vectors):
+        for question, search, policy, vector in zip(cleaned, resolved, policies, vectors):
             started = time.perf_counter()
-            evidence = self._gather(question, vector)
+            evidence = replace(self._gather(search.searched, vector), parts=search.parts)
             shared_ms = encoding_ms + (time.perf_counter() - started) * 1000
             for depth, mode in checked:
                 ranked_at = time.perf_counter()
-                answer = self._answer(evidence, depth, mode)
+                answer = self._answer(evidence, depth, mode, policy)
                 own_ms = (time.perf_counter() - ranked_at) * 1000
-                answers[mode].append(replace(answer, latency_ms=round(shared_ms + own_ms, 2)))
+                answers[mode].append(
+                    replace(
+                        answer,
+                        question=question,
+                        latency_ms=round(shared_ms + own_ms, 2),
+                        language=policy.language,
+                        language_calibrated=policy.calibrated,
+                        searched=search.searched,
+                    )
+                )
         return answers
 
     # ----------------------------------------------------------------- internals
@@ -170,19 +208,20 @@ class Retriever:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         return k, mode
 
-    def _answer(self, evidence: _Evidence, k: int, mode: str) -> Answer:
+    def _answer(self, evidence: _Evidence, k: int, mode: str, policy: LanguagePolicy | None = None) -> Answer:
         signals = evidence.signals
         if mode == "dense":
             scores = signals.passage_dense
         elif mode == "bm25":
             scores = signals.passage_lexical
         else:
-            scores = self.fusion.combine(signals)
+            scores = (policy.fusion if policy is not None and policy.fusion is not None else self.fusion).combine(signals)
         order = np.argsort(-scores, kind="stable")
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
-        abstained = not len(order) or self._abstains(evidence.question, confidence, self.data.passages[int(evidence.candidates[order[0]])])
+        best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
+        abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         if self.reader is not None and not abstained:
             order, short_span = self._read(evidence.question, order, evidence.candidates)
@@ -227,8 +266,19 @@ class Retriever:
         first, last = clause_around(text, start - lo, end - lo)
         return lo + first, lo + last
 
-    def _abstains(self, question: str, confidence: float, best: Passage) -> bool:
+    def _abstains(self, parts: Sequence[str], confidence: float, best: Passage, policy: LanguagePolicy | None = None, signals: Signals | None = None) -> bool:
         """No answer when the closest passage is not close, or shares too few of the question's words.
+
+        ``parts`` is the question, or for a follow-up its conversation's topic
+        and the question: the passage must share enough words with one of them
+        (« Et elle sert à quoi ? » shares none with its answer, its topic « la
+        Troïka du FMMD » does; measured: 2 of 67 follow-ups wrongly abstained
+        with the words of the whole searched text, none with this).
+
+        That is the French rule. A question in another language shares no
+        French words with the passage, so its policy's rule is used instead:
+        no answer when the closest passage does not stand out from the other
+        candidates (:func:`zscore` below the language's threshold).
 
         Calibrated on PIAF v1.0 (3,835 questions this corpus cannot answer) and
         the shipped QA set's answerable questions: cosine < 0.82 or term overlap
@@ -239,14 +289,13 @@ class Retriever:
         multilingual-e5-small's cosine scale: recalibrate (``coopqa eval``)
         before using another model.
         """
+        if policy is not None and policy.min_zscore is not None and signals is not None:
+            return zscore(signals.passage_dense) < policy.min_zscore
         if confidence < self.settings.abstain_threshold:
             return True
-        question_terms = analyse(question)
-        if not question_terms:
-            return True
         passage_terms = set(analyse(best.embedding_text()))
-        overlap = sum(term in passage_terms for term in question_terms) / len(question_terms)
-        return overlap < self.settings.abstain_min_overlap
+        overlaps = [sum(term in passage_terms for term in terms) / len(terms) for terms in map(analyse, parts) if terms]
+        return not overlaps or max(overlaps) < self.settings.abstain_min_overlap
 
     def _gather(self, question: str, vector: np.ndarray) -> _Evidence:
         """Candidates (top passages by cosine and by BM25) and their four signals, vectorised."""
@@ -293,6 +342,8 @@ class _Evidence:
     sentence_lexical_all: np.ndarray
     #: The question's best sentence BM25 anywhere: the highlight's lexical scale, computed once.
     top_sentence_lexical: float
+    #: For a follow-up, its conversation's topic and the question (see :meth:`Retriever._abstains`); else empty.
+    parts: tuple[str, ...] = ()
 
 
 def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float) -> tuple[int, int]:
@@ -317,6 +368,19 @@ def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: flo
     if scores[runner_up] >= scores[best] - HIGHLIGHT_MARGIN:
         return min(best, runner_up), max(best, runner_up)
     return best, best
+
+
+def zscore(cosines: np.ndarray) -> float:
+    """How many standard deviations the best candidate's cosine stands above the candidates' mean.
+
+    A cross-lingual question's cosines all run lower than a French one's, so a
+    fixed cosine threshold cannot tell answered from unanswered; how far the
+    best passage stands out from the rest is on the same scale in every language.
+    """
+    if cosines.size < 2:
+        return 0.0
+    spread = float(cosines.std())
+    return float((cosines.max() - cosines.mean()) / spread) if spread > 0 else 0.0
 
 
 def _top(scores: np.ndarray, depth: int) -> np.ndarray:
