@@ -64,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, dest="top_k", default=None, help="number of passages (1-100, default 5)")
     ask.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: hybrid)")
     ask.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
-    ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line")
+    ask.add_argument("--batch", type=Path, help="JSONL file (or - for stdin), one {\"question\": …} per line, optionally with \"history\": [earlier questions]")
+    ask.add_argument(
+        "--history",
+        action="append",
+        metavar="EARLIER",
+        help="an earlier question of the conversation, oldest first (repeatable): the question may then be a follow-up",
+    )
 
     evaluate = commands.add_parser("eval", allow_abbrev=False, help="measure retrieval on a QA set (JSONL, CSV or SQuAD JSON)")
     add_setting_flags(evaluate)
@@ -165,19 +171,22 @@ def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
 
 
 def run_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from coopqa.search import Retriever, answer_to_json, answer_to_text, clean_question
+    from coopqa.search import Retriever, answer_to_json, answer_to_text, clean_history, clean_question
 
     if args.batch is None and args.question is None:
         raise CoopqaError("ask needs a question or --batch FILE", 'try: coopqa ask "Qui finance le projet AMEM ?"')
     if args.batch is not None and args.question is not None:
         raise CoopqaError("give either a question or --batch FILE, not both")
     if args.batch is None:
-        records = [{"question": args.question}]
+        records = [{"question": args.question} | ({"history": args.history} if args.history else {})]
     else:
+        if args.history:
+            raise CoopqaError("--history goes with a single question; in a batch file give each line its own \"history\"")
         records = read_batch(args.batch)
     for number, record in enumerate(records, start=1):
         try:
             clean_question(record["question"], settings.max_question_chars)
+            clean_history(record.get("history"), settings.max_question_chars)
         except CoopqaError as error:
             where = f"{args.batch} line {number}: " if args.batch is not None else ""
             raise type(error)(where + error.message, error.hint) from None
@@ -185,7 +194,8 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
     step = settings.batch_size
     for offset in range(0, len(records), step):
         chunk = records[offset : offset + step]
-        answers = retriever.ask_many([r["question"] for r in chunk], settings.top_k, settings.mode)
+        histories = [r.get("history") for r in chunk]
+        answers = retriever.ask_many([r["question"] for r in chunk], settings.top_k, settings.mode, histories)
         for record, answer in zip(chunk, answers):
             extra = {key: value for key, value in record.items() if key != "question"}
             if args.json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coopqa.search.language import CORPUS_LANGUAGE
 from coopqa.search.retriever import NO_ANSWER, Answer, Hit
 
 SECTION_SEPARATOR = " > "
@@ -73,7 +74,13 @@ def highlighted_text(hit: Hit, before: str, after: str) -> str:
 
 def answer_to_text(answer: Answer, emphasis: tuple[str, str] = ("«« ", " »»")) -> str:
     """A terminal rendering: the answer sentence, then numbered sources."""
-    lines = [f"Question : {answer.question}", ""]
+    lines = [f"Question : {answer.question}"]
+    if answer.searched and answer.searched != answer.question:
+        lines.append(f"Recherché : {answer.searched}")
+    if answer.language != CORPUS_LANGUAGE:
+        calibrated = "" if answer.language_calibrated else ", langue non calibrée"
+        lines.append(f"Langue : {answer.language}{calibrated} (les sources sont en français)")
+    lines.append("")
     if answer.abstained:
         lines.append(NO_ANSWER)
         if answer.hits:

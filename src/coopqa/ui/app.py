@@ -22,8 +22,8 @@ from typing import Any
 
 import gradio as gr
 
-from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
-from coopqa.search import Answer, Retriever, answer_to_json
+from coopqa.errors import ConfigError, CoopqaError, InvalidHistoryError, InvalidQuestionError
+from coopqa.search import MAX_HISTORY_TURNS, Answer, Retriever, answer_to_json
 from coopqa.ui.render import CSS, MODE_LABELS, render_answer, render_notice, render_question
 
 log = logging.getLogger("coopqa.ui")
@@ -51,16 +51,36 @@ TOO_LONG = "Votre question est trop longue ({length} caractères, {limit} au plu
 BAD_CHARACTERS = "Votre question contient des caractères invalides (texte mal encodé). Retapez-la, s'il vous plaît."
 NO_WORDS = "Je n'ai pas compris la question : elle ne contient aucun mot. Reformulez-la en français."
 BAD_SETTINGS = "Réglages invalides : choisissez entre 1 et 100 passages et un mode hybride, sémantique ou lexical."
+BAD_HISTORY = (
+    "L'historique de la conversation n'est pas valide (au plus {turns} questions précédentes, chacune un texte valide) : "
+    "cliquez sur « Nouvelle conversation » et reposez votre question."
+)
 INTERNAL_ERROR = "Désolé, une erreur interne est survenue. Réessayez dans un instant."
 FEEDBACK_THANKS = "Merci pour votre avis !"
 FEEDBACK_FAILED = "Votre avis n'a pas pu être enregistré."
 ASK_API_DESCRIPTION = (
-    "Answer a French question from the corpus. Returns the JSON object of `coopqa ask --json`: id, question, abstained, "
-    "message, mode, confidence, passages (rank, doc, section, start, end, text, score, highlight {start, end}; offsets index "
-    "the document text) and latency_ms. Parameters: question (text); k, passages to return, 1-100 (default: the server's "
-    "setting); mode, one of hybrid, dense, bm25 (default: the server's setting). Invalid input raises an error whose message "
-    "says what to fix."
+    "Answer a question from the French corpus (asked in French, or in English or Arabic: the sources stay French). Returns the JSON "
+    "object of `coopqa ask --json`: id, question, abstained, message, mode, confidence, passages (rank, doc, section, start, end, "
+    "text, score, highlight {start, end}; offsets index the document text), latency_ms, answer, language, language_calibrated "
+    "and searched (what was actually searched). Parameters: question (text); k, passages to return, 1-100 (default: the "
+    "server's setting); mode, one of hybrid, dense, bm25 (default: the server's setting); history, the conversation's earlier "
+    f"questions, oldest first (at most {MAX_HISTORY_TURNS}), so the question may be a follow-up. Invalid input raises an error "
+    "whose message says what to fix."
 )
+#: The footer's Gradio strings follow the browser's language; the page is French whatever the browser says.
+FRENCH_FOOTER = """() => {
+  const french = () => {
+    const api = document.querySelector('footer .show-api, footer button.show-api, footer a.show-api');
+    for (const node of document.querySelectorAll('footer button, footer a')) {
+      const label = node.textContent.trim();
+      if (node === api || /API/.test(label)) { if (!/Utiliser/.test(label)) node.lastChild.textContent = 'Utiliser via l\u2019API'; }
+      else if (/Gradio/.test(label) && !/Construit/.test(label)) node.lastChild.textContent = 'Construit avec Gradio';
+      else if (/^(Settings|Einstellungen|Configuración|الإعدادات)$/.test(label)) node.lastChild.textContent = 'Paramètres';
+    }
+  };
+  french();
+  new MutationObserver(french).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
 #: Answers are long: show the start of the newest exchange rather than the end of its last source.
 SCROLL_TO_LATEST = """() => requestAnimationFrame(() => {
   const log = document.querySelector('#coopqa-chat [role=log]');
@@ -103,6 +123,8 @@ class FeedbackLog:
 
 def explain(error: CoopqaError, question: str, max_chars: int) -> str:
     """A polite French message for an error the user caused (the errors themselves speak English)."""
+    if isinstance(error, InvalidHistoryError):
+        return BAD_HISTORY.format(turns=MAX_HISTORY_TURNS)
     if isinstance(error, InvalidQuestionError):
         if error.reason in ("empty", "not_text"):
             return EMPTY_QUESTION.format(example=EXAMPLES[0])
@@ -122,6 +144,14 @@ def to_messages(turns: list[Turn]) -> list[dict[str, str]]:
     for turn in turns:
         messages += [{"role": "user", "content": render_question(turn.question)}, {"role": "assistant", "content": turn.reply}]
     return messages
+
+
+def conversation_history(turns: list[Turn]) -> list[str]:
+    """The questions the chat answered so far, oldest first: what a follow-up is resolved against.
+
+    Notices (an empty question, an error) are not part of the conversation.
+    """
+    return [turn.question for turn in turns if turn.record is not None][-MAX_HISTORY_TURNS:]
 
 
 def _whole_number(value: object) -> Any:
@@ -146,16 +176,16 @@ class Assistant:
         retriever = self.retriever = self.retriever.refreshed()
         return retriever
 
-    def answer(self, question: str, k: float | None, mode: str | None) -> Answer:
-        return self.current().ask(question, _whole_number(k), mode)
+    def answer(self, question: str, k: float | None, mode: str | None, history: list[str] | None = None) -> Answer:
+        return self.current().ask(question, _whole_number(k), mode, history)
 
     def respond(self, question: str | None, k: float, mode: str, turns: list[Turn]) -> tuple[list[dict[str, str]], str, list[Turn]]:
-        """Chat handler: answer (or explain why not) and clear the input box."""
+        """Chat handler: answer (or explain why not), the session's earlier questions as the history, and clear the input box."""
         question = question if isinstance(question, str) else ""
         retriever = self.retriever
         try:
             retriever = self.current()
-            answer = retriever.ask(question, _whole_number(k), mode)
+            answer = retriever.ask(question, _whole_number(k), mode, conversation_history(turns))
             turn = Turn(question, render_answer(answer, retriever.data.documents), answer_to_json(answer))
         except CoopqaError as error:
             turn = Turn(question, render_notice(explain(error, question, retriever.settings.max_question_chars)), None)
@@ -182,10 +212,10 @@ class Assistant:
             return
         gr.Info(FEEDBACK_THANKS, duration=3, title="coopqa")
 
-    def ask_api(self, question: str, k: int | None = None, mode: str | None = None) -> dict[str, Any]:
+    def ask_api(self, question: str, k: int | None = None, mode: str | None = None, history: list[str] | None = None) -> dict[str, Any]:
         """The ``/ask`` endpoint (see :data:`ASK_API_DESCRIPTION`): same JSON as ``coopqa ask --json``, errors as one line."""
         try:
-            return answer_to_json(self.answer(question, k, mode))
+            return answer_to_json(self.answer(question, k, mode, history))
         except CoopqaError as error:
             raise gr.Error(error.one_line(), print_exception=False) from None
 
@@ -194,7 +224,8 @@ def _intro(retriever: Retriever) -> str:
     data = retriever.data
     return (
         f"# {TITLE}\n"
-        "Posez une question en français sur la coopération du Maroc avec le Forum mondial sur la migration et le développement, "
+        "Posez une question (en français, en anglais ou en arabe ; les sources sont en français) sur la coopération du Maroc "
+        "avec le Forum mondial sur la migration et le développement, "
         "l'Union européenne, les Nations unies, l'OIT, l'OIM et l'Union africaine : chaque réponse cite ses passages sources. "
         f"*Corpus : {len(data.documents)} document(s), {len(data.passages)} passages.*"
     )
@@ -226,6 +257,7 @@ def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1)
                 autofocus=True,
             )
             send = gr.Button("Envoyer", variant="primary", elem_id="coopqa-send", scale=1)
+        new_conversation = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="coopqa-new")
         examples = gr.Examples([[e] for e in EXAMPLES], inputs=[question], label="Exemples de questions")
         with gr.Accordion("Réglages", open=False), gr.Row():
             k = gr.Slider(1, max(UI_MAX_K, settings.top_k), value=settings.top_k, step=1, precision=0, label="Nombre de passages (k)", elem_id="coopqa-k")
@@ -240,6 +272,8 @@ def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1)
             ask_on(trigger)
         chatbot.like(assistant.rate, inputs=[turns], api_visibility="private", concurrency_id="feedback")
         chatbot.clear(lambda: [], outputs=[turns], api_visibility="private", queue=False)
+        new_conversation.click(lambda: ([], [], ""), outputs=[chatbot, turns, question], api_visibility="private", queue=False)
+        demo.load(None, js=FRENCH_FOOTER)
         gr.api(assistant.ask_api, api_name="ask", api_description=ASK_API_DESCRIPTION, concurrency_id="retriever")
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     return demo

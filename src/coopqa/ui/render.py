@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from coopqa.documents import Document
 from coopqa.search import NO_ANSWER, Answer, Hit, ShortAnswer, section_label
+from coopqa.search.language import CORPUS_LANGUAGE
 
 #: HTML's special characters plus those Markdown, LaTeX or autolinking could read as syntax,
 #: all replaced in one pass by numeric character references (escaping twice would garble ``&``).
@@ -42,7 +43,12 @@ CSS = """
 .coopqa-context-text { font-size: 0.92em; padding: 0.3em 0.8em; }
 .coopqa-notice { font-style: italic; }
 .coopqa-footer { font-size: 0.8em; opacity: 0.7; }
+.coopqa-searched, .coopqa-language { font-size: 0.85em; opacity: 0.8; }
 """
+#: French names of the languages a question may come in (others are shown by their code).
+LANGUAGE_NAMES = {"en": "anglais", "ar": "arabe", "es": "espagnol", "de": "allemand", "it": "italien", "pt": "portugais"}
+#: "The sources are in French", said in the question's own language too, when coopqa knows how.
+SOURCES_IN_FRENCH = {"en": "The sources quoted are in French.", "ar": "المصادر المذكورة باللغة الفرنسية."}
 
 
 def escape_text(text: str) -> str:
@@ -127,7 +133,7 @@ def render_source(hit: Hit, document: Document, best: bool = False, short: Short
         f'<p class="coopqa-meta"><span class="coopqa-rank">[{hit.rank}]</span> '
         f'<span class="coopqa-doc">{escape_text(hit.passage.doc_id)}</span> — '
         f'<span class="coopqa-section">{escape_text(section)}</span> · score {hit.score:.3f}</p>'
-        f'<blockquote class="coopqa-passage">{passage}</blockquote>'
+        f'<blockquote class="coopqa-passage" dir="auto">{passage}</blockquote>'
         f"{render_context(hit, document, short)}</div>"
     )
 
@@ -140,9 +146,28 @@ def _sources(hits: Iterable[Hit], documents: dict[str, Document], first_is_best:
 
 
 def _footer(answer: Answer) -> str:
-    """How the answer was found, so a reader comparing modes knows which one they are looking at."""
+    """How the answer was found: the mode, and for a follow-up what was actually searched (discreetly)."""
     mode = MODE_LABELS.get(answer.mode, answer.mode)
-    return f'<p class="coopqa-footer">Recherche {escape_text(mode)} · {len(answer.hits)} passage(s) · {answer.latency_ms:.0f} ms</p>'
+    searched = ""
+    if answer.searched and answer.searched != answer.question:
+        searched = f'<p class="coopqa-searched" dir="auto">Recherché : « {escape_text(answer.searched)} »</p>'
+    footer = f'<p class="coopqa-footer">Recherche {escape_text(mode)} · {len(answer.hits)} passage(s) · {answer.latency_ms:.0f} ms</p>'
+    return searched + footer
+
+
+def _language_note(answer: Answer) -> str:
+    """For a question not in French: which language was understood, that the sources stay French, and if it was not calibrated."""
+    if answer.language == CORPUS_LANGUAGE:
+        return ""
+    name = LANGUAGE_NAMES.get(answer.language, answer.language)
+    note = f"Question en {name} : les sources citées sont en français."
+    if not answer.language_calibrated:
+        note = f"Question en {name}, une langue pour laquelle coopqa n\u2019est pas calibré : réponse moins sûre ; les sources citées sont en français."
+    html = f'<p class="coopqa-language" data-language="{escape_text(answer.language)}">{escape_text(note)}</p>'
+    own = SOURCES_IN_FRENCH.get(answer.language)
+    if own is not None:
+        html += f'<p class="coopqa-language" dir="auto" lang="{escape_text(answer.language)}">{escape_text(own)}</p>'
+    return html
 
 
 def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
@@ -151,12 +176,12 @@ def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
         body = f'<p class="coopqa-noanswer">{escape_text(NO_ANSWER)}</p>'
         if answer.hits:
             body += '<p class="coopqa-lead">Passages les plus proches (peut-être utiles) :</p>' + _sources(answer.hits, documents)
-        return f'<div class="coopqa-reply coopqa-abstained">{body}{_footer(answer)}</div>'
+        return f'<div class="coopqa-reply coopqa-abstained">{_language_note(answer)}{body}{_footer(answer)}</div>'
     best, others = answer.hits[0], answer.hits[1:]
     short = answer.short
     if short is not None:
         body = (
-            f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
+            f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer" dir="auto">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
             '<p class="coopqa-lead">D\u2019après le corpus [1] (la réponse est en gras dans la phrase surlignée) :</p>'
         )
     else:
@@ -164,13 +189,13 @@ def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
     body += _sources([best], documents, first_is_best=True, short=short)
     if others:
         body += '<p class="coopqa-lead">Autres sources :</p>' + _sources(others, documents)
-    return f'<div class="coopqa-reply coopqa-answered">{body}{_footer(answer)}</div>'
+    return f'<div class="coopqa-reply coopqa-answered">{_language_note(answer)}{body}{_footer(answer)}</div>'
 
 
 def render_question(question: str) -> str:
-    """The user's question as the chat shows it (cut if very long)."""
+    """The user's question as the chat shows it (cut if very long); ``dir="auto"`` sets Arabic right to left."""
     shown = question if len(question) <= QUESTION_DISPLAY_CHARS else question[:QUESTION_DISPLAY_CHARS] + "…"
-    return f'<p class="coopqa-question">{escape_text(shown)}</p>'
+    return f'<p class="coopqa-question" dir="auto">{escape_text(shown)}</p>'
 
 
 def render_notice(text: str) -> str:
