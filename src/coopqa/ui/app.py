@@ -69,13 +69,11 @@ ASK_API_DESCRIPTION = (
 )
 #: The footer's Gradio strings follow the browser's language; the page is French whatever the browser says.
 FRENCH_FOOTER = """() => {
+  const label = 'Utiliser via l\u2019API';
   const french = () => {
-    const api = document.querySelector('footer .show-api, footer button.show-api, footer a.show-api');
-    for (const node of document.querySelectorAll('footer button, footer a')) {
-      const label = node.textContent.trim();
-      if (node === api || /API/.test(label)) { if (!/Utiliser/.test(label)) node.lastChild.textContent = 'Utiliser via l\u2019API'; }
-      else if (/Gradio/.test(label) && !/Construit/.test(label)) node.lastChild.textContent = 'Construit avec Gradio';
-      else if (/^(Settings|Einstellungen|Configuración|الإعدادات)$/.test(label)) node.lastChild.textContent = 'Paramètres';
+    for (const button of document.querySelectorAll('footer .show-api')) {
+      const text = [...button.childNodes].find((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+      if (text && text.textContent !== label) text.textContent = label;
     }
   };
   french();

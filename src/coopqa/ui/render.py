@@ -44,6 +44,7 @@ CSS = """
 .coopqa-notice { font-style: italic; }
 .coopqa-footer { font-size: 0.8em; opacity: 0.7; }
 .coopqa-searched, .coopqa-language { font-size: 0.85em; opacity: 0.8; }
+.coopqa-reply [dir="auto"], p.coopqa-question { text-align: start; }
 """
 #: French names of the languages a question may come in (others are shown by their code).
 LANGUAGE_NAMES = {"en": "anglais", "ar": "arabe", "es": "espagnol", "de": "allemand", "it": "italien", "pt": "portugais"}
