@@ -300,6 +300,41 @@ def test_bad_questions_get_a_polite_french_message(page: Any, main_server: Serve
 
 
 @pytest.mark.browser
+def test_follow_ups_use_the_conversation_until_a_new_one_starts(page: Any, main_server: Server) -> None:
+    open_chat(page, main_server)
+    ask(page, "Où s'est tenue la troisième réunion du FMMD ?")
+    follow_up = ask(page, "Et la quatrième ?")
+    assert "Mexico 2010" in follow_up.locator(".coopqa-best .coopqa-passage").inner_text()
+    assert "Recherché : « Où s'est tenue la troisième réunion du FMMD ? Et la quatrième ? »" in follow_up.locator(".coopqa-searched").inner_text()
+    page.get_by_role("button", name="Nouvelle conversation").click()
+    page.wait_for_function("document.querySelectorAll('#coopqa-chat [data-testid=bot]').length === 0", timeout=ANSWER_MS)
+    alone = ask(page, "Et la quatrième ?")
+    assert alone.locator(".coopqa-searched").count() == 0, "a new conversation forgets the earlier questions"
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_arabic_is_right_to_left_and_the_page_stays_french(browser: Any, main_server: Server) -> None:
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1100})  # an English browser: the page is French anyway
+    page = context.new_page()
+    try:
+        open_chat(page, main_server)
+        reply = ask(page, "من يمول مشروع AMEM؟")
+        bubble = page.locator("#coopqa-chat .coopqa-question").last
+        assert bubble.get_attribute("dir") == "auto" and bubble.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        notes = reply.locator(".coopqa-language").all_inner_texts()
+        assert notes[0] == "Question en arabe : les sources citées sont en français."
+        assert reply.locator(".coopqa-language[lang=ar]").evaluate("e => getComputedStyle(e).direction") == "rtl"
+        assert "Agence Italienne" in reply.locator(".coopqa-best .coopqa-passage").inner_text()
+        footer = page.locator("footer")
+        page.wait_for_function("document.querySelector('footer') && document.querySelector('footer').innerText.includes('Utiliser via l')", timeout=10_000)
+        assert "Use via API" not in footer.inner_text()
+        screenshot(page, "answer-arabic.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
 def test_thumbs_append_the_rated_answer_to_the_feedback_file(page: Any, main_server: Server) -> None:
     open_chat(page, main_server)
     ask(page, OIM_QUESTION)
@@ -398,10 +433,20 @@ def test_ask_endpoint_options_and_errors(client: Any) -> None:
         ({"question": "x" * 5000}, "limit"),
         ({"question": "FMMD ?", "k": 0}, "k must"),
         ({"question": "FMMD ?", "mode": "nope"}, "mode must"),
+        ({"question": "Et le budget ?", "history": "Qui finance le projet AMEM ?"}, '"history" must be a list'),
+        ({"question": "Et le budget ?", "history": ["Qui ?"] * 50}, "turn limit"),
     ):
         with pytest.raises(AppError, match=message) as raised:
             client.predict(**kwargs, api_name="/ask")
         assert "Traceback" not in str(raised.value)
+
+
+def test_ask_endpoint_takes_a_history_and_says_what_it_searched(client: Any) -> None:
+    result = client.predict("Et le budget ?", 1, "hybrid", ["Qui finance le projet AMEM ?"], api_name="/ask")
+    assert result["searched"] == "Qui finance le projet AMEM ? Et le budget ?" and result["language"] == "fr"
+    assert "2.400.000 Euros" in result["passages"][0]["text"]
+    arabic = client.predict("من يمول مشروع AMEM؟", api_name="/ask")
+    assert arabic["language"] == "ar" and arabic["language_calibrated"] is True
 
 
 def test_many_questions_at_once_are_all_answered(client: Any) -> None:
@@ -443,7 +488,7 @@ def test_only_ask_is_public_and_documented(main_server: Server) -> None:
     with urllib.request.urlopen(main_server.url + "/gradio_api/info", timeout=10) as response:
         info = json.load(response)
     assert list(info["named_endpoints"]) == ["/ask"]
-    assert [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]] == ["question", "k", "mode"]
+    assert [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]] == ["question", "k", "mode", "history"]
     assert info["unnamed_endpoints"] == {}
     assert "coopqa ask --json" in info["named_endpoints"]["/ask"]["description"]
     with urllib.request.urlopen(main_server.url + "/config", timeout=10) as response:
