@@ -38,8 +38,8 @@ from safetensors.torch import save_file
 from coopqa.config import load_settings
 from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.splits import article_split
+from coopqa.model import ReaderTokenizer
 from coopqa.model.embedder import resolve_model
-from coopqa.model.reader_model import load_reader_tokenizer
 from coopqa.model.reader_net import ReaderNet, load_reader_net, trainable_parameter_names
 from coopqa.search.reading import batch_arrays, best_spans, make_windows
 
@@ -78,7 +78,7 @@ def read_examples(path: Path, split: str, negatives: float, seed: int) -> tuple[
     return examples, checks
 
 
-def targets(tokenizer: object, examples: list[Example], rng: random.Random) -> tuple[list[list[int]], list[int], list[int]]:
+def targets(tokenizer: ReaderTokenizer, examples: list[Example], rng: random.Random) -> tuple[list[list[int]], list[int], list[int]]:
     """One window per example: the one holding the answer (or a random one), and its start/end token targets (0 = no answer)."""
     ids: list[list[int]] = []
     starts: list[int] = []
@@ -124,7 +124,7 @@ def loss_of(model: ReaderNet, ids: list[list[int]], starts: list[int], ends: lis
 
 
 @torch.no_grad()
-def reading_scores(model: ReaderNet, tokenizer: object, checks: list[tuple[str, str, list[str]]], pad_id: int, batch: int = 32) -> dict[str, float]:
+def reading_scores(model: ReaderNet, tokenizer: ReaderTokenizer, checks: list[tuple[str, str, list[str]]], pad_id: int, batch: int = 32) -> dict[str, float]:
     """Reading EM / F1 on questions asked against their own paragraph, and the margins' spread."""
     model.eval()
     em = f1 = 0.0
@@ -173,8 +173,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     settings = load_settings()
     folder, _model_id = resolve_model(settings)
-    tokenizer = load_reader_tokenizer(Path(folder))
-    pad_id = int(tokenizer.token_to_id("<pad>"))  # type: ignore[attr-defined]
+    tokenizer = ReaderTokenizer(Path(folder))
+    pad_id = tokenizer.pad_id
     if args.init is not None:
         model = load_reader_net(Path(folder), args.init).train()
         if model.frozen_layers != args.frozen_layers:

@@ -155,7 +155,10 @@ def _export(model_folder: Path, staged: Path) -> None:
     config = encoder_config(model, model_folder)
     reference = model.encode(_PROBE_TEXTS, batch_size=len(_PROBE_TEXTS), convert_to_numpy=True, show_progress_bar=False)
     transformer = model[0]
-    transformer.tokenizer.backend_tokenizer.save(str(staged / TOKENIZER_FILE))
+    if (model_folder / TOKENIZER_FILE).is_file():  # the model's own file: the reader loads the same one, and it is loaded once
+        shutil.copyfile(model_folder / TOKENIZER_FILE, staged / TOKENIZER_FILE)
+    else:
+        transformer.tokenizer.backend_tokenizer.save(str(staged / TOKENIZER_FILE))
     try:
         _export_graph(transformer, config.inputs, staged / FP32_FILE)
         export_body(transformer.auto_model, lambda output: output.last_hidden_state, ["last_hidden_state"], staged / BODY_FILE, staged / EMBEDDINGS_FILE)

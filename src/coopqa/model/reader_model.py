@@ -17,14 +17,13 @@ import sys
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from tokenizers import Tokenizer
 
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
-from coopqa.model.onnx_encoder import EMBEDDINGS_FILE, available_cores, graph_feeds, token_table
+from coopqa.model.onnx_encoder import EMBEDDINGS_FILE, SharedTokenizer, available_cores, graph_feeds, token_table
 from coopqa.model.onnx_export import publish_export, quantise, source_stamp
 
 #: Tokens per window (question, separators and passage together), and the overlap between windows:
@@ -48,12 +47,25 @@ def shipped_reader_weights() -> Path:
     return Path(str(resources.files("coopqa.model") / "weights" / "reader-delta.safetensors"))
 
 
-def load_reader_tokenizer(model_folder: Path) -> Tokenizer:
-    """e5's tokenizer, truncating only the passage side into overlapping windows."""
-    tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=MAX_WINDOW_TOKENS, stride=WINDOW_STRIDE, strategy="only_second")
-    return tokenizer
+class ReaderTokenizer:
+    """e5's tokenizer as the reader uses it: questions measured whole, (question, passage) pairs cut into overlapping windows.
+
+    The loaded vocabulary is shared with the encoder (:class:`SharedTokenizer`).
+    """
+
+    WINDOWS: ClassVar[dict[str, Any]] = {"max_length": MAX_WINDOW_TOKENS, "stride": WINDOW_STRIDE, "strategy": "only_second"}
+
+    def __init__(self, model_folder: Path) -> None:
+        self.tokenizer = SharedTokenizer(model_folder / "tokenizer.json")
+        self.pad_id = self.tokenizer.token_to_id("<pad>") or 1
+
+    def question(self, question: str) -> Any:
+        """The question's tokens alone, untruncated (a window's truncation refuses a lone sequence longer than a window)."""
+        return self.tokenizer.encode_batch([question], None, add_special_tokens=False)[0]
+
+    def windows(self, pairs: list[tuple[str, str]]) -> list[Any]:
+        """Each pair's first window, with the following windows as its ``overflowing``."""
+        return self.tokenizer.encode_batch(pairs, self.WINDOWS)
 
 
 class ReaderSession:
@@ -72,13 +84,11 @@ class ReaderSession:
         try:
             self.session = ort.InferenceSession(str(export_dir / model_file), options, providers=["CPUExecutionProvider"])
             self.table = token_table(export_dir, self.session)
-            self.tokenizer = load_reader_tokenizer(export_dir)
-            self.question_tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
-            self.question_tokenizer.no_truncation()
+            self.tokenizer = ReaderTokenizer(export_dir)
         except Exception as error:  # ORT and tokenizers raise their own types: all mean "unusable"
             first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
             raise ModelError(f"cannot load the reader in {export_dir}: {first_line}", f"delete {export_dir} and run again: coopqa exports it again") from None
-        self.pad_id = int(self.tokenizer.token_to_id("<pad>") or 1)
+        self.pad_id = self.tokenizer.pad_id
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         feeds = graph_feeds(self.table, input_ids, attention_mask)
@@ -135,8 +145,7 @@ def _export(model_folder: Path, weights: Path, weights_digest: str, staged: Path
         raise ModelError(f"the reader weights {weights} cannot be read: {first_line}", "reinstall coopqa (pip install -e .) to restore the file") from None
     export_reader_graph(model, staged / READER_FILE, staged / EMBEDDINGS_FILE)
     shutil.copyfile(model_folder / "tokenizer.json", staged / "tokenizer.json")
-    tokenizer = load_reader_tokenizer(staged)
-    probe = tokenizer.encode("Quel est le budget du projet ?", "Le projet dispose d’un budget de 2.400.000 Euros sur trois ans.")
+    probe = ReaderTokenizer(staged).windows([("Quel est le budget du projet ?", "Le projet dispose d’un budget de 2.400.000 Euros sur trois ans.")])[0]
     ids = np.array([probe.ids], dtype=np.int64)
     mask = np.ones_like(ids)
     with torch.no_grad():

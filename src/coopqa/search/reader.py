@@ -44,7 +44,7 @@ class Reader:
     def read(self, question: str, passages: Sequence[str]) -> Reading:
         if not passages:
             return Reading(())
-        windows = make_windows(self.session.tokenizer, question, passages, self.session.question_tokenizer)
+        windows = make_windows(self.session.tokenizer, question, passages)
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
         return Reading(tuple(best_spans(windows, start_logits, end_logits, passages)))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coopqa.model import ReaderTokenizer
+
 #: Questions are cut to this many tokens: a window must keep room for the passage.
 MAX_QUESTION_TOKENS = 64
 #: The longest answer read, in tokens (a short list or a title in « » fits).
@@ -53,18 +55,16 @@ class Span:
         return self.score - self.null_score
 
 
-def make_windows(tokenizer: object, question: str, passages: Sequence[str], question_tokenizer: object | None = None) -> list[Window]:
-    """Tokenise ``question`` with every passage, in overlapping windows.
+def make_windows(tokenizer: ReaderTokenizer, question: str, passages: Sequence[str]) -> list[Window]:
+    """Tokenise ``question`` with every passage, in overlapping windows (``tokenizer`` sets their size and stride).
 
-    ``tokenizer`` comes from :func:`coopqa.model.load_reader_tokenizer`, which sets the window size and stride;
-    ``question_tokenizer`` is the same vocabulary without truncation, to measure the question alone (a
-    passage-side truncation refuses a lone sequence longer than a window).
+    A question longer than :data:`MAX_QUESTION_TOKENS` is cut there, so that every window keeps room for the passage.
     """
-    question_ids = (question_tokenizer or tokenizer).encode(question, add_special_tokens=False)  # type: ignore[attr-defined]
+    question_ids = tokenizer.question(question)
     if len(question_ids.ids) > MAX_QUESTION_TOKENS:
         cut = question_ids.offsets[MAX_QUESTION_TOKENS - 1][1]
         question = question[:cut]
-    encodings = tokenizer.encode_batch([(question, passage) for passage in passages])  # type: ignore[attr-defined]
+    encodings = tokenizer.windows([(question, passage) for passage in passages])
     windows: list[Window] = []
     for pair, encoding in enumerate(encodings):
         for part in [encoding, *encoding.overflowing]:
