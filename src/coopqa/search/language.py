@@ -9,7 +9,9 @@ So each language gets a :class:`LanguagePolicy`:
 * **French** keeps exactly the measured default (the shared :class:`Fusion`
   and the cosine + term-overlap rule), so French answers do not move.
 * **English and Arabic** are dense-led: the passage's cosine and its best
-  sentence's cosine, no BM25; and a "no answer" rule that does not read
+  sentence's cosine, no BM25. An Arabic question's vector is first centred on
+  French (:func:`centred`: e5 gives each language a shared direction, which
+  pulls Arabic questions off their French passages). A "no answer" rule that does not read
   words: the best passage must stand out from the other candidates (its
   cosine's z-score over the candidates). Weights and thresholds were chosen
   on the ``fit`` half of ``qa/coopqa-en.jsonl`` / ``qa/coopqa-ar.jsonl`` and
@@ -27,10 +29,14 @@ because the corpus is French.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 from coopqa.search.fusion import Fusion
+from coopqa.search.language_offsets import MODEL as OFFSETS_MODEL
+from coopqa.search.language_offsets import OFFSETS
 
 #: The corpus's language: retrieval was built and measured for it.
 CORPUS_LANGUAGE = "fr"
@@ -59,6 +65,8 @@ class LanguagePolicy:
     calibrated: bool
     fusion: Fusion | None = None
     min_zscore: float | None = None
+    #: Subtracted from the question's vector to centre it on French (see :func:`centred`), or ``None``.
+    offset: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def right_to_left(self) -> bool:
@@ -67,21 +75,36 @@ class LanguagePolicy:
 
 #: Dense-led fusion for questions the French BM25 cannot read: one third the passage's cosine, two thirds its best
 #: sentence's, no BM25. One weighting for every other language, chosen on the pooled fit halves of the English and
-#: Arabic sets (``qa/calibrate_languages.py``): hit@1 fit / test, English 0.875 / 0.900, Arabic 0.800 / 0.750;
+#: Arabic sets (``qa/calibrate_languages.py``): hit@1 fit / test, English 0.875 / 0.900, Arabic 0.800 / 0.750 (centred: 0.867 / 0.812);
 #: the French weights give 0.594 / 0.633 and 0.767 / 0.750, dense alone 0.844 / 0.800 and 0.800 / 0.625.
 CROSS_LINGUAL_FUSION = Fusion(passage_dense=0.125, passage_lexical=0.0, sentence_dense=0.25, sentence_lexical=0.0)
 #: Per-language z-score thresholds: on the fit half, the one abstaining on the most unanswerable questions while wrongly
 #: abstaining on at most 5 % of the answerable ones. Weak: unanswerable abstained fit / test, English 12.5 % / 0 %,
-#: Arabic 40 % / 0 % (wrongly abstained 3.1 % / 0 % and 3.3 % / 0 %); no signal measured separates better (cosine,
+#: Arabic (centred) 40 % / 0 % (wrongly abstained 3.1 % / 0 % and 0 % / 0 %); no signal measured separates better (cosine,
 #: sentence cosine, gaps: AUC 0.45-0.65 on the test halves), the same weakness as French's 15 %.
 POLICIES: dict[str, LanguagePolicy] = {
     "fr": LanguagePolicy("fr", True),
     "en": LanguagePolicy("en", True, CROSS_LINGUAL_FUSION, 1.65),
-    "ar": LanguagePolicy("ar", True, CROSS_LINGUAL_FUSION, 1.64),
+    "ar": LanguagePolicy("ar", True, CROSS_LINGUAL_FUSION, 1.59, np.asarray(OFFSETS["ar"], dtype=np.float32)),
 }
 CALIBRATED = tuple(POLICIES)
 #: Languages no set measured: answered the cross-lingual way, with the laxer of the measured thresholds.
 UNCALIBRATED_ZSCORE = min(policy.min_zscore for policy in POLICIES.values() if policy.min_zscore is not None)
+
+
+def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.ndarray:
+    """The question's vector centred on French, when its language has a measured offset for this model.
+
+    Arabic questions gain on the fit half (hit@1 0.800 → 0.867; test 0.750 →
+    0.812); English ones do not (0.875 → 0.875), so English has no offset.
+    The offsets were measured with multilingual-e5-small, so another model
+    (``model_id`` without the backend suffix) gets its vectors unchanged.
+    """
+    if policy.offset is None or model_id.split("+")[0] != OFFSETS_MODEL:
+        return vector
+    moved = vector - policy.offset
+    norm = float(np.linalg.norm(moved))
+    return (moved / norm).astype(vector.dtype) if norm > 0 else vector
 
 
 def policy_for(language: str) -> LanguagePolicy:

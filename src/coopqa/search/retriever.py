@@ -31,7 +31,7 @@ from coopqa.index import IndexData, analyse, build_index, check_compatible, curr
 from coopqa.model import Embedder
 from coopqa.search.conversation import clean_history, resolve
 from coopqa.search.fusion import Fusion, Signals
-from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, detect_language, preload_detector
+from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
 from coopqa.search.reader import Reader, clause_around
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
@@ -174,7 +174,8 @@ class Retriever:
         earlier = [clean_history(h, self.settings.max_question_chars) for h in histories] if histories is not None else [()] * len(cleaned)
         policies = [detect_language(question) for question in cleaned]
         resolved = [resolve(question, history) for question, history in zip(cleaned, earlier)]
-        vectors = self.embedder.encode_queries([r.searched for r in resolved])
+        encoded = self.embedder.encode_queries([r.searched for r in resolved])
+        vectors = [centred(vector, policy, self.embedder.model_id) for vector, policy in zip(encoded, policies)]
         encoding_ms = (time.perf_counter() - began) * 1000 / max(len(cleaned), 1)
         answers: dict[str, list[Answer]] = {mode: [] for _, mode in checked}
         for question, search, policy, vector in zip(cleaned, resolved, policies, vectors):
