@@ -88,7 +88,8 @@ def test_eval_reports_each_language_as_its_own_row(cli_env: dict[str, str], tmp_
     lines = [line for name in ("coopqa-en.jsonl", "coopqa-ar.jsonl") for line in (root / name).read_text(encoding="utf-8").splitlines()[:6]]
     mixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     coopqa = str(Path(sys.executable).parent / "coopqa")
-    run = subprocess.run([coopqa, "eval", str(mixed), "--modes", "hybrid", "--quiet", "--out", str(tmp_path / "out")], env=cli_env, capture_output=True, text=True, timeout=300)
+    command = [coopqa, "eval", str(mixed), "--modes", "hybrid", "--quiet", "--out", str(tmp_path / "out")]
+    run = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "language ar" in run.stdout and "language en" in run.stdout
     groups = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))["groups"]["hybrid"]
