@@ -17,14 +17,21 @@ from coopqa.search.retriever import Retriever
 COOPQA = str(Path(sys.executable).parent / "coopqa")
 
 
-@pytest.mark.parametrize("question", ["Et la quatrième ?", "Quelle est sa durée ?", "Qui l'a signé ?", "Et celle de l'OIM ?", "C'était quand ?", "Pour combien de temps ?"])
+@pytest.mark.parametrize(
+    "question", ["Et la quatrième ?", "Quelle est sa durée ?", "Qui l'a signé ?", "Et celle de l'OIM ?", "C'était quand ?", "Pour combien de temps ?"]
+)
 def test_elliptical_and_pronoun_questions_are_follow_ups(question: str) -> None:
     assert is_follow_up(question)
 
 
 @pytest.mark.parametrize(
     "question",
-    ["Qui finance le projet AMEM ?", "Depuis quand le Maroc est-il membre de l'OIM ?", "Le projet IRAM s'est terminé quand ?", "Que signifie le sigle PISERUMA ?"],
+    [
+        "Qui finance le projet AMEM ?",
+        "Depuis quand le Maroc est-il membre de l'OIM ?",
+        "Le projet IRAM s'est terminé quand ?",
+        "Que signifie le sigle PISERUMA ?",
+    ],
 )
 def test_questions_that_stand_alone_are_not(question: str) -> None:
     assert not is_follow_up(question)
@@ -74,7 +81,8 @@ def test_bad_histories_are_one_line_errors_naming_the_field(history: object, wor
 
 def test_cli_batch_reads_history_and_refuses_a_bad_one(cli_env: dict[str, str], tmp_path: Path) -> None:
     batch = tmp_path / "batch.jsonl"
-    batch.write_text(json.dumps({"id": "c1", "question": "Et le budget ?", "history": ["Qui finance le projet AMEM ?"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    line = {"id": "c1", "question": "Et le budget ?", "history": ["Qui finance le projet AMEM ?"]}
+    batch.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
     run = subprocess.run([COOPQA, "ask", "--batch", str(batch), "--json", "-k", "1"], env=cli_env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout)
