@@ -224,7 +224,8 @@ class Retriever:
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
-        if self.reader is not None and not abstained:
+        french = policy is None or policy.language == CORPUS_LANGUAGE
+        if self.reader is not None and not abstained and french:  # the reader learnt French questions only: it abstains on the others
             order, short_span = self._read(evidence.question, order, evidence.candidates)
             abstained = short_span is None
         hits = []
