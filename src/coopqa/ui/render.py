@@ -182,7 +182,7 @@ def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
     short = answer.short
     if short is not None:
         body = (
-            f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer" dir="auto">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
+            f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
             '<p class="coopqa-lead">D\u2019après le corpus [1] (la réponse est en gras dans la phrase surlignée) :</p>'
         )
     else:
