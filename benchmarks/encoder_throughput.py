@@ -143,7 +143,7 @@ def export_onnx(folder: Path, work: Path) -> None:
     onnx_dir = work / "onnx"
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    export_onnx_models(folder, onnx_dir)  # a no-op when the export is current
+    export_onnx_models(folder, onnx_dir, int8=True)  # a no-op when the export is current
     timings["coopqa export (torch.onnx TorchScript + int8 quantisation, probe check)"] = time.perf_counter() - began
     variants = {
         "model_qint8_nogather.onnx": ("model.onnx", [op for op in QUANTISED_OPERATORS if op != "Gather"], {}),

@@ -48,13 +48,14 @@ def collect(retriever: Retriever, reader: Reader, items: list[QAItem], passages_
         answer = retriever.ask(item.question, k=5)
         hits = answer.hits
         read = hits[:passages_read]
-        reading = reader.read(item.question, [hit.passage.text for hit in read]) if read else None
-        spans = []
-        for hit, span in zip(read, reading.spans if reading else ()):
-            if span is None:
-                spans.append(None)
-                continue
-            spans.append({"start": hit.passage.start + span.start, "end": hit.passage.start + span.end, "score": span.score, "null": span.null_score})
+        texts = [hit.passage.text for hit in read]
+        highlights = [(hit.highlight_start - hit.passage.start, hit.highlight_end - hit.passage.start) for hit in read]
+        free = reader.read(item.question, texts).spans if read else ()
+        inside = reader.read(item.question, texts, highlights).spans if read else ()
+        spans, spans_within = [], []
+        for hit, span, span_within in zip(read, free, inside):
+            spans.append(_span_record(hit, span))
+            spans_within.append(_span_record(hit, span_within))
         records.append(
             {
                 "qid": item.qid,
@@ -63,9 +64,16 @@ def collect(retriever: Retriever, reader: Reader, items: list[QAItem], passages_
                     {"number": _number(retriever, hit.passage), "score": hit.score, "highlight": [hit.highlight_start, hit.highlight_end]} for hit in hits
                 ],
                 "spans": spans,
+                "spans_within": spans_within,
             }
         )
     return records
+
+
+def _span_record(hit: Any, span: Any) -> dict[str, float] | None:
+    if span is None:
+        return None
+    return {"start": hit.passage.start + span.start, "end": hit.passage.start + span.end, "score": span.score, "null": span.null_score}
 
 
 def _number(retriever: Retriever, passage: Any) -> int:
@@ -76,14 +84,19 @@ def sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-value))
 
 
-def apply(record: dict[str, Any], read: int, weight: float, tau: float) -> tuple[bool, int | None, tuple[int, int] | None, float]:
-    """(abstained, top passage number, short answer span, its margin) under one policy."""
+def apply(record: dict[str, Any], read: int, weight: float, tau: float, within: bool = False) -> tuple[bool, int | None, tuple[int, int] | None, float]:
+    """(abstained, top passage number, short answer span, its margin) under one policy.
+
+    ``within``: the span is the best one inside the passage's retrieval highlight (the free span when there is none).
+    """
     hits = record["hits"]
     if not hits:
         return True, None, None, -math.inf
     scored = []
     for position, hit in enumerate(hits[:read]):
         span = record["spans"][position] if position < len(record["spans"]) else None
+        if within and position < len(record["spans_within"]) and record["spans_within"][position] is not None:
+            span = {**record["spans_within"][position], "null": span["null"] if span else record["spans_within"][position]["null"]}
         margin = span["score"] - span["null"] if span else -math.inf
         bonus = weight * sigmoid(margin) if span else 0.0
         scored.append((hit["score"] + bonus, -position, position, span, margin))
@@ -94,12 +107,14 @@ def apply(record: dict[str, Any], read: int, weight: float, tau: float) -> tuple
 
 
 def score(
-    records: list[dict[str, Any]], items: dict[str, QAItem], retriever: Retriever, judge: Judge, read: int, weight: float, tau: float
+    records: list[dict[str, Any]], items: dict[str, QAItem], retriever: Retriever, judge: Judge, read: int, weight: float, tau: float, variant: str = "free"
 ) -> dict[str, float]:
-    hit1, f1, em, high, wrong, right, answerable, unanswerable = [], [], [], [], [], [], 0, 0
+    """``variant``: ``free`` (span anywhere in the passage, highlight cut around it), ``within`` (span inside retrieval's
+    highlight, which is kept when it fits in 300 characters and otherwise cut around the span)."""
+    hit1, f1, em, high, high_any, wrong, right, answerable, unanswerable = [], [], [], [], [], [], [], 0, 0
     for record in records:
         item = items[record["qid"]]
-        abstained, top, span, _margin = apply(record, read, weight, tau)
+        abstained, top, span, _margin = apply(record, read, weight, tau, within=variant == "within")
         if not item.answerable:
             unanswerable += 1
             right.append(abstained)
@@ -111,26 +126,44 @@ def score(
         if not item.answers:
             continue
         prediction = ""
-        holds = False
+        holds = holds_any = False
         if passage is not None and span is not None and not abstained:
             prediction = passage.text[span[0] - passage.start : span[1] - passage.start]
-            lo, hi = answer_highlight(retriever, top, span)  # type: ignore[arg-type]
+            retrieval = next((tuple(h["highlight"]) for h in record["hits"] if h["number"] == top), None)
+            if variant == "within" and retrieval is not None and retrieval[0] <= span[0] and span[1] <= retrieval[1]:
+                lo, hi = within_highlight(passage, retrieval, span)  # type: ignore[arg-type]
+            else:
+                lo, hi = answer_highlight(retriever, top, span)  # type: ignore[arg-type]
             text = passage.text[lo - passage.start : hi - passage.start]
-            holds = contains_answer(text, item.answers) and len(text) <= MAX_HIGHLIGHT_CHARS
+            holds_any = contains_answer(text, item.answers)
+            holds = holds_any and len(text) <= MAX_HIGHLIGHT_CHARS
+        elif passage is not None:
+            retrieval = next(tuple(h["highlight"]) for h in record["hits"] if h["number"] == top)
+            holds_any = contains_answer(passage.text[retrieval[0] - passage.start : retrieval[1] - passage.start], item.answers)
         exact, overlap = best_over_golds(prediction, list(item.answers))
         em.append(exact)
         f1.append(overlap)
         high.append(holds)
+        high_any.append(holds_any)
     return {
         "hit@1": float(np.mean(hit1)),
         "em": float(np.mean(em)),
         "f1": float(np.mean(f1)),
         "highlight_300": float(np.mean(high)),
+        "highlight_any": float(np.mean(high_any)),
         "wrongly_abstained": float(np.mean(wrong)),
         "unanswerable_abstained": float(np.mean(right)) if right else float("nan"),
         "answerable": answerable,
         "unanswerable": unanswerable,
     }
+
+
+def within_highlight(passage: Any, highlight: tuple[int, int], span: tuple[int, int]) -> tuple[int, int]:
+    """Retrieval's highlight, cut to its clauses around the span when longer than a quote."""
+    lo, hi = highlight
+    text = passage.text[lo - passage.start : hi - passage.start]
+    first, last = clause_around(text, span[0] - lo, span[1] - lo)
+    return lo + first, lo + last
 
 
 def answer_highlight(retriever: Retriever, number: int, span: tuple[int, int]) -> tuple[int, int]:
@@ -150,6 +183,7 @@ def main() -> int:
     parser.add_argument("--passages", type=int, default=3)
     parser.add_argument("--max-wrongly-abstained", type=float, default=0.03)
     parser.add_argument("--refresh", action="store_true", help="read again even if the cache exists")
+    parser.add_argument("--rows", type=int, default=25, help="policies printed, best first on fit")
     args = parser.parse_args()
 
     settings = replace(load_settings(), reader="off")
@@ -168,21 +202,22 @@ def main() -> int:
     judge = Judge({doc_id: document.text for doc_id, document in retriever.data.documents.items()})
     parts = {part: [r for r in records if question_split(r["qid"].split(":", 1)[1]) == part] for part in ("fit", "test")}
 
-    grid = list(itertools.product(range(1, args.passages + 1), (0.0, 0.1, 0.2, 0.3, 0.5, 1.0), (-50.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)))
+    taus = (-50.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
+    grid = list(itertools.product(("free", "within"), range(1, args.passages + 1), (0.0, 0.1, 0.2, 0.3, 0.5, 1.0), taus))
     results = []
-    for read, weight, tau in grid:
-        fit = score(parts["fit"], items, retriever, judge, read, weight, tau)
-        results.append(((read, weight, tau), fit))
+    for variant, read, weight, tau in grid:
+        fit = score(parts["fit"], items, retriever, judge, read, weight, tau, variant)
+        results.append(((variant, read, weight, tau), fit))
     allowed = [entry for entry in results if entry[1]["wrongly_abstained"] <= args.max_wrongly_abstained]
     ranked = sorted(allowed or results, key=lambda entry: (entry[1]["hit@1"], entry[1]["f1"], entry[1]["unanswerable_abstained"]), reverse=True)
-    columns = ("hit@1", "F1", "highlight≤300", "wrongly abst.", "unanswerable abst.")
-    print("| passages read | weight | τ | " + " | ".join(f"{part} {name}" for part in ("fit", "test") for name in columns) + " |")
-    print("|---" * (3 + 2 * len(columns)) + "|")
-    for (read, weight, tau), fit in ranked[:25]:
-        test = score(parts["test"], items, retriever, judge, read, weight, tau)
-        cells = [fit[k] for k in ("hit@1", "f1", "highlight_300", "wrongly_abstained", "unanswerable_abstained")]
-        cells += [test[k] for k in ("hit@1", "f1", "highlight_300", "wrongly_abstained", "unanswerable_abstained")]
-        print(f"| {read} | {weight:g} | {tau:g} | " + " | ".join(f"{value:.3f}" for value in cells) + " |")
+    keys = ("hit@1", "f1", "highlight_300", "highlight_any", "wrongly_abstained", "unanswerable_abstained")
+    columns = ("hit@1", "F1", "highlight≤300", "highlight", "wrongly abst.", "unanswerable abst.")
+    print("| span | passages read | weight | τ | " + " | ".join(f"{part} {name}" for part in ("fit", "test") for name in columns) + " |")
+    print("|---" * (4 + 2 * len(columns)) + "|")
+    for (variant, read, weight, tau), fit in ranked[: args.rows]:
+        test = score(parts["test"], items, retriever, judge, read, weight, tau, variant)
+        cells = [fit[k] for k in keys] + [test[k] for k in keys]
+        print(f"| {variant} | {read} | {weight:g} | {tau:g} | " + " | ".join(f"{value:.3f}" for value in cells) + " |")
     counts = {
         part: {"answerable": sum(items[r["qid"]].answerable for r in recs), "unanswerable": sum(not items[r["qid"]].answerable for r in recs)}
         for part, recs in parts.items()

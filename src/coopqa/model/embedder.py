@@ -110,11 +110,6 @@ def load_onnx_encoder(settings: Settings, location: str, progress: bool = True) 
             f"the {settings.backend} backend needs a local model folder, and {location!r} is not one",
             "use the default model, set COOPQA_MODEL to a local sentence-transformers folder, or set COOPQA_BACKEND=torch",
         )
-    export_folder = onnx_export_folder(settings, folder)
-    if not export_is_current(export_folder, folder):
-        if progress:
-            print(f"coopqa: exporting the model to ONNX into {export_folder} (once, about a minute)…", file=sys.stderr, flush=True)
-        export_onnx_models(folder, export_folder)
     model_file = BODY_FILE
     if settings.backend == "onnx-int8":
         missing = missing_int8_instructions()
@@ -122,6 +117,11 @@ def load_onnx_encoder(settings: Settings, location: str, progress: bool = True) 
             print(f"coopqa: this CPU lacks {missing}, which the int8 model needs; using the fp32 ONNX model instead", file=sys.stderr, flush=True)
         else:
             model_file = INT8_FILE
+    export_folder = onnx_export_folder(settings, folder)
+    if not export_is_current(export_folder, folder, (model_file,)):
+        if progress:
+            print(f"coopqa: exporting the model to ONNX into {export_folder} (once, about a minute)…", file=sys.stderr, flush=True)
+        export_onnx_models(folder, export_folder, int8=model_file == INT8_FILE)
     return OnnxSentenceEncoder(export_folder, model_file)
 
 

@@ -41,13 +41,14 @@ class Reader:
         """The reader the settings ask for (``None`` when ``reader = off``), exported first if needed."""
         return cls(open_reader(settings, progress=progress)) if settings.reader == "on" else None
 
-    def read(self, question: str, passages: Sequence[str]) -> Reading:
+    def read(self, question: str, passages: Sequence[str], within: Sequence[tuple[int, int] | None] | None = None) -> Reading:
+        """The best span of each passage; ``within[i]``: a character range of passage ``i`` its span must lie in."""
         if not passages:
             return Reading(())
         windows = make_windows(self.session.tokenizer, question, passages)
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
-        return Reading(tuple(best_spans(windows, start_logits, end_logits, passages)))
+        return Reading(tuple(best_spans(windows, start_logits, end_logits, passages, within)))
 
 
 #: The highlight around a short answer stays quotable: at most this many characters.

@@ -84,8 +84,14 @@ def batch_arrays(windows: Sequence[Window], pad_id: int) -> tuple[np.ndarray, np
     return ids, mask
 
 
-def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: np.ndarray, passages: Sequence[str]) -> list[Span | None]:
-    """The best span of each passage (``None`` when no window offers one), from the windows' logits."""
+def best_spans(
+    windows: Sequence[Window], start_logits: np.ndarray, end_logits: np.ndarray, passages: Sequence[str], within: Sequence[tuple[int, int] | None] | None = None
+) -> list[Span | None]:
+    """The best span of each passage (``None`` when no window offers one), from the windows' logits.
+
+    ``within[pair]``, when given, is a character range of that passage the span must lie in (retrieval's
+    answering sentence, for instance); the no-answer score is still the whole passage's.
+    """
     best: list[Span | None] = [None] * len(passages)
     nulls = [np.inf] * len(passages)
     for row, window in enumerate(windows):
@@ -93,7 +99,8 @@ def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: 
         starts, ends = start_logits[row, :length], end_logits[row, :length]
         null = float(starts[0] + ends[0])
         nulls[window.pair] = min(nulls[window.pair], null)
-        found = _window_best(window, starts, ends)
+        allowed = within[window.pair] if within is not None else None
+        found = _window_best(window, starts, ends, allowed)
         if found is None:
             continue
         score, first, last = found
@@ -107,9 +114,13 @@ def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: 
     return [None if span is None else Span(span.pair, span.start, span.end, span.score, nulls[span.pair]) for span in best]
 
 
-def _window_best(window: Window, starts: np.ndarray, ends: np.ndarray) -> tuple[float, int, int] | None:
-    """The highest start + end pair inside the passage tokens, end after start, at most MAX_ANSWER_TOKENS long."""
-    inside = np.flatnonzero(window.context)
+def _window_best(window: Window, starts: np.ndarray, ends: np.ndarray, allowed: tuple[int, int] | None = None) -> tuple[float, int, int] | None:
+    """The highest start + end pair inside the passage tokens (and the ``allowed`` characters), end after start, at most MAX_ANSWER_TOKENS long."""
+    usable = window.context
+    if allowed is not None:
+        offsets = np.array(window.offsets, dtype=np.int64).reshape(-1, 2)
+        usable = usable & (offsets[:, 0] >= allowed[0]) & (offsets[:, 1] <= allowed[1])
+    inside = np.flatnonzero(usable)
     if inside.size == 0:
         return None
     top = min(TOP_POSITIONS, inside.size)
