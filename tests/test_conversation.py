@@ -105,3 +105,23 @@ def test_eval_reads_history_and_reports_follow_ups_as_their_own_rows(cli_env: di
     assert "kind followup" in run.stdout and "kind standalone" in run.stdout
     row = next(line for line in run.stdout.splitlines() if line.startswith("kind followup")).split()
     assert row[2] == "8" and float(row[3]) >= 0.75  # 8 follow-ups, hit@1
+
+
+def test_a_follow_up_reuses_the_vector_of_the_turn_before(retriever: Retriever) -> None:
+    import numpy as np
+
+    from coopqa.search.conversation import SearchVectors
+
+    encoded: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        encoded.append(texts)
+        return retriever.embedder.encode_queries(texts)
+
+    vectors = SearchVectors(encode)
+    first = resolve("Où s'est tenue la troisième réunion du FMMD ?", [])
+    vectors.vectors([first])
+    follow_up = resolve("Et la quatrième ?", [first.question])
+    (vector,) = vectors.vectors([follow_up])
+    assert encoded == [[first.question], ["Et la quatrième ?"]], "the topic's vector was known: only the new question is encoded"
+    assert abs(float((vector**2).sum()) - 1.0) < 1e-5

@@ -29,7 +29,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
-from coopqa.search.conversation import clean_history, resolve
+from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
 from coopqa.search.reader import Reader, clause_around
@@ -112,6 +112,8 @@ class Retriever:
         self.settings = settings
         self.fusion = fusion or Fusion()
         self.reader = reader
+        #: Vectors of searched texts, kept for follow-ups; shared with :meth:`refreshed` retrievers (they share the model).
+        self.search_vectors = SearchVectors(embedder.encode_queries)
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = True) -> Retriever:
@@ -138,7 +140,11 @@ class Retriever:
         used is reported once on stderr and this retriever is returned.
         """
         fresh = reload_index(self.data, lambda manifest: check_compatible(manifest, self.settings, self.embedder.model_id, self.embedder.dimension))
-        return self if fresh is None else Retriever(fresh, self.embedder, self.settings, self.fusion, self.reader)
+        if fresh is None:
+            return self
+        retriever = Retriever(fresh, self.embedder, self.settings, self.fusion, self.reader)
+        retriever.search_vectors = self.search_vectors
+        return retriever
 
     # ----------------------------------------------------------------- public
 
@@ -174,7 +180,7 @@ class Retriever:
         earlier = [clean_history(h, self.settings.max_question_chars) for h in histories] if histories is not None else [()] * len(cleaned)
         policies = [detect_language(question) for question in cleaned]
         resolved = [resolve(question, history) for question, history in zip(cleaned, earlier)]
-        encoded = self.embedder.encode_queries([r.searched for r in resolved])
+        encoded = self.search_vectors.vectors(resolved)
         vectors = [centred(vector, policy, self.embedder.model_id) for vector, policy in zip(encoded, policies)]
         encoding_ms = (time.perf_counter() - began) * 1000 / max(len(cleaned), 1)
         answers: dict[str, list[Answer]] = {mode: [] for _, mode in checked}
