@@ -125,3 +125,12 @@ def test_a_follow_up_reuses_the_vector_of_the_turn_before(retriever: Retriever) 
     (vector,) = vectors.vectors([follow_up])
     assert encoded == [[first.question], ["Et la quatrième ?"]], "the topic's vector was known: only the new question is encoded"
     assert abs(float((vector**2).sum()) - 1.0) < 1e-5
+
+
+def test_chat_words_a_bad_history_in_french() -> None:
+    from coopqa.ui.app import explain
+
+    with pytest.raises(InvalidHistoryError) as raised:
+        clean_history(["Qui ?"] * (MAX_HISTORY_TURNS + 1), 1000)
+    message = explain(raised.value, "Et le budget ?", 1000)
+    assert message.startswith("L'historique de la conversation n'est pas valide") and "Nouvelle conversation" in message
