@@ -264,7 +264,8 @@ class ModeReport:
         """The same questions split into report rows: one per language, one per kind (follow-up, standalone…).
 
         The language is the one the row declares, else the one detected. Only
-        sets with more than one group, or with follow-ups, get rows.
+        sets with more than one group, or whose rows declare a language, a kind
+        or a history, get rows.
         """
         split: dict[str, ModeReport] = {}
         for judged in self.judged:
@@ -275,7 +276,8 @@ class ModeReport:
                 split.setdefault(key, ModeReport(self.mode, retrieval=self.retrieval)).judged.append(judged)
         for report in split.values():
             report.seconds = sum(j.latency_ms for j in report.judged) / 1000
-        return split if len(split) > 1 else {}
+        declared = any(j.item.language or j.item.kind or j.item.history for j in self.judged)
+        return split if len(split) > 1 or declared else {}
 
     def ranks(self) -> list[int | None]:
         return [j.first_relevant_rank for j in self.judged if j.item.answerable]
