@@ -232,15 +232,14 @@ class Retriever:
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         french = policy is None or policy.language == CORPUS_LANGUAGE
         if self.reader is not None and not abstained and french:  # the reader learnt French questions only: it abstains on the others
-            order, short_span = self._read(evidence.question, order, evidence.candidates)
+            order, short_span = self._read(evidence, order)
             abstained = short_span is None
         hits = []
         for rank, position in enumerate(order[:k], start=1):
             number = int(evidence.candidates[position])
+            start, end = self._highlight(number, evidence)
             if rank == 1 and short_span is not None:
-                start, end = self._answer_highlight(number, short_span[0], short_span[1])
-            else:
-                start, end = self._highlight(number, evidence)
+                start, end = self._answer_highlight(number, short_span[0], short_span[1], (start, end))
             hits.append(Hit(rank, self.data.passages[number], float(scores[position]), start, end))
         short = None
         if short_span is not None and hits:
@@ -249,15 +248,25 @@ class Retriever:
             short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
         return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
 
-    def _read(self, question: str, order: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float] | None]:
+    def _read(self, evidence: _Evidence, order: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float] | None]:
         """Read the best passages: the one holding the best-read answer goes first; no convincing span abstains.
+
+        The span is taken inside each passage's answering sentence(s) as retrieval chose them
+        (:meth:`_highlight`), with the whole passage as context: retrieval's sentence holds the answer
+        more often than the reader's free choice lands in it. Measured on the shipped QA set
+        (``training/reader_policy.py``, chosen on the fit half, test half): short-answer F1 0.497 → 0.511,
+        highlight ≤ 300 characters holding the answer 0.733 → 0.744, with the r1 weights.
 
         Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
         """
         assert self.reader is not None
         read = order[: self.settings.reader_passages]
-        passages = [self.data.passages[int(candidates[position])] for position in read]
-        best = self.reader.read(question, [passage.text for passage in passages]).best()
+        passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
+        within = []
+        for position, passage in zip(read, passages):
+            start, end = self._highlight(int(evidence.candidates[position]), evidence)
+            within.append((start - passage.start, end - passage.start))
+        best = self.reader.read(evidence.question, [passage.text for passage in passages], within).best()
         if best is None or best.margin < self.settings.reader_threshold:
             return order, None
         chosen = read[best.pair]
@@ -265,11 +274,17 @@ class Retriever:
         start = passages[best.pair].start
         return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
 
-    def _answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
-        """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
+    def _answer_highlight(self, number: int, start: int, end: int, answering: tuple[int, int]) -> tuple[int, int]:
+        """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be.
+
+        ``answering`` is retrieval's highlight; when it holds the answer it is the text that is cut.
+        """
         passage = self.data.passages[number]
-        covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
-        lo, hi = covering[0][0], covering[-1][1]
+        if answering[0] <= start and end <= answering[1]:
+            lo, hi = answering
+        else:
+            covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
+            lo, hi = covering[0][0], covering[-1][1]
         text = passage.text[lo - passage.start : hi - passage.start]
         first, last = clause_around(text, start - lo, end - lo)
         return lo + first, lo + last
