@@ -454,7 +454,7 @@ def test_many_headings_are_read_in_linear_time(scratch: Path, name: str, content
 
 #: The only markup ui_render writes itself.
 ALLOWED_TAGS = {"div", "p", "span", "blockquote", "mark", "details", "summary", "br"}
-ALLOWED_ATTRIBUTES = {"class", "data-rank"}
+ALLOWED_ATTRIBUTES = {"class", "data-rank", "dir", "lang"}  # dir="auto": Arabic right to left; lang: the detected language code
 HOSTILE_PIECES = [
     "<script>alert(1)</script>", "<SCRIPT SRC=//x>", "<img src=x onerror=alert(1)>", '" onerror="alert(1)', "javascript:alert(1)",
     "[lien](javascript:alert(1))", "<a href='javascript:x'>a</a>", "&lt;script&gt;", "&#60;script&#62;", "<!--", "-->", "<![CDATA[x]]>",

@@ -955,7 +955,7 @@ def test_ui_events_cannot_forge_or_redirect_feedback(app: App) -> None:
 
 @pytest.mark.timeout(120)
 def test_api_question_with_a_lone_surrogate_gets_a_clear_error_or_an_answer(app: App) -> None:
-    event, data = call_ask_raw(app, b'{"data": ["Qui finance \\ud800 le projet AMEM ?", null, null]}')
+    event, data = call_ask_raw(app, b'{"data": ["Qui finance \\ud800 le projet AMEM ?", null, null, null]}')
     if event == "complete":  # a fix may drop the stray code unit and answer
         assert data[0]["passages"] and "\ud800" not in data[0]["question"]
     else:  # today: {"error": null}, nothing to tell the caller what is wrong
