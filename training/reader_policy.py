@@ -14,7 +14,9 @@ the top ``--passages`` passages. Every policy is then scored from the cache with
 
 Questions are split in two by a hash of their id (:func:`coopqa.evaluation.splits.question_split`):
 the policy is chosen on ``fit`` and reported on ``test``. Choice rule: the highest fit hit@1, then
-F1, with wrongly abstained ≤ ``--max-wrongly-abstained`` on fit.
+F1, with wrongly abstained ≤ ``--max-wrongly-abstained`` on fit; then, for that policy, τ is the
+largest threshold that keeps fit wrongly abstained within the same bound (the most abstention on
+unanswerable questions it can buy).
 """
 
 from __future__ import annotations
@@ -218,6 +220,13 @@ def main() -> int:
         test = score(parts["test"], items, retriever, judge, read, weight, tau, variant)
         cells = [fit[k] for k in keys] + [test[k] for k in keys]
         print(f"| {variant} | {read} | {weight:g} | {tau:g} | " + " | ".join(f"{value:.3f}" for value in cells) + " |")
+    variant, read, weight, _tau = ranked[0][0]
+    fits = {tau: score(parts["fit"], items, retriever, judge, read, weight, tau, variant) for tau in taus}
+    tau = max(t for t in taus if fits[t]["wrongly_abstained"] <= args.max_wrongly_abstained)
+    test = score(parts["test"], items, retriever, judge, read, weight, tau, variant)
+    print(f"abstention threshold for {variant}/{read}/{weight:g}: τ = {tau:g} (largest with fit wrongly abstained ≤ {args.max_wrongly_abstained}); "
+          f"fit: {fits[tau]['wrongly_abstained']:.3f} wrongly, {fits[tau]['unanswerable_abstained']:.3f} unanswerable abstained; "
+          f"test: {test['wrongly_abstained']:.3f} wrongly, {test['unanswerable_abstained']:.3f} unanswerable abstained, F1 {test['f1']:.3f}")  # fmt: skip
     counts = {
         part: {"answerable": sum(items[r["qid"]].answerable for r in recs), "unanswerable": sum(not items[r["qid"]].answerable for r in recs)}
         for part, recs in parts.items()

@@ -231,15 +231,19 @@ class Retriever:
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         french = policy is None or policy.language == CORPUS_LANGUAGE
-        if self.reader is not None and not abstained and french:  # the reader learnt French questions only: it abstains on the others
+        follow_up = len(evidence.parts) > 1
+        # The reader learnt French questions that stand alone: in other languages it abstained on every question tried,
+        # and on follow-ups (it reads topic + question) it lowered the conversation set's highlight from 0.731 to 0.537.
+        if self.reader is not None and not abstained and french and not follow_up:
             order, short_span = self._read(evidence, order)
             abstained = short_span is None
         hits = []
         for rank, position in enumerate(order[:k], start=1):
             number = int(evidence.candidates[position])
-            start, end = self._highlight(number, evidence)
             if rank == 1 and short_span is not None:
-                start, end = self._answer_highlight(number, short_span[0], short_span[1], (start, end))
+                start, end = self._answer_highlight(number, short_span[0], short_span[1])
+            else:
+                start, end = self._highlight(number, evidence)
             hits.append(Hit(rank, self.data.passages[number], float(scores[position]), start, end))
         short = None
         if short_span is not None and hits:
@@ -251,22 +255,18 @@ class Retriever:
     def _read(self, evidence: _Evidence, order: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float] | None]:
         """Read the best passages: the one holding the best-read answer goes first; no convincing span abstains.
 
-        The span is taken inside each passage's answering sentence(s) as retrieval chose them
-        (:meth:`_highlight`), with the whole passage as context: retrieval's sentence holds the answer
-        more often than the reader's free choice lands in it. Measured on the shipped QA set
-        (``training/reader_policy.py``, chosen on the fit half, test half): short-answer F1 0.497 → 0.511,
-        highlight ≤ 300 characters holding the answer 0.733 → 0.744, with the r1 weights.
+        The span may lie anywhere in the passage. Keeping it inside retrieval's answering sentence
+        (``Reader.read(within=…)``) helped the r1 weights and hurts the shipped r2 weights; measured by
+        ``training/reader_policy.py`` on the shipped QA set (chosen on the fit half, test half shown):
+        short-answer F1 0.559 free against 0.536 inside, highlight ≤ 300 characters holding the answer
+        0.800 against 0.744. Reading more passages to rerank them never raised hit@1 there.
 
         Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
         """
         assert self.reader is not None
         read = order[: self.settings.reader_passages]
         passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
-        within = []
-        for position, passage in zip(read, passages):
-            start, end = self._highlight(int(evidence.candidates[position]), evidence)
-            within.append((start - passage.start, end - passage.start))
-        best = self.reader.read(evidence.question, [passage.text for passage in passages], within).best()
+        best = self.reader.read(evidence.question, [passage.text for passage in passages]).best()
         if best is None or best.margin < self.settings.reader_threshold:
             return order, None
         chosen = read[best.pair]
@@ -274,17 +274,11 @@ class Retriever:
         start = passages[best.pair].start
         return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
 
-    def _answer_highlight(self, number: int, start: int, end: int, answering: tuple[int, int]) -> tuple[int, int]:
-        """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be.
-
-        ``answering`` is retrieval's highlight; when it holds the answer it is the text that is cut.
-        """
+    def _answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
+        """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
         passage = self.data.passages[number]
-        if answering[0] <= start and end <= answering[1]:
-            lo, hi = answering
-        else:
-            covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
-            lo, hi = covering[0][0], covering[-1][1]
+        covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
+        lo, hi = covering[0][0], covering[-1][1]
         text = passage.text[lo - passage.start : hi - passage.start]
         first, last = clause_around(text, start - lo, end - lo)
         return lo + first, lo + last
