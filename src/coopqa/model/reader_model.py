@@ -100,8 +100,14 @@ def reader_export_folder(model_cache: Path, model_folder: Path, weights_digest: 
     return model_cache / "reader-exports" / f"{model_folder.name}-{weights_digest[:16]}"
 
 
-def open_reader(settings: Settings, weights: Path | None = None, progress: bool = True, model_file: str = READER_FILE) -> ReaderSession:
-    """The reader, trained from the converted multilingual-e5-small whatever encoder retrieval uses; exported once if needed."""
+def open_reader(settings: Settings, weights: Path | None = None, progress: bool = True, model_file: str | None = None) -> ReaderSession:
+    """The reader, trained from the converted multilingual-e5-small whatever encoder retrieval uses; exported once if needed.
+
+    ``model_file`` defaults to the int8 graph with the ``onnx-int8`` backend (the fastest choice throughout) and to the
+    fp32 graph otherwise.
+    """
+    if model_file is None:
+        model_file = READER_INT8_FILE if settings.backend == "onnx-int8" else READER_FILE
     from coopqa.model.embedder import resolve_model
 
     location, _model_id = resolve_model(replace(settings, model=DEFAULT_MODEL, backend="torch"), progress)
