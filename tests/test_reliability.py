@@ -248,7 +248,8 @@ class NoModel:
 
 if "--no-model" in sys.argv:
     coopqa.model.embedder.Embedder = NoModel
-if point == "model-loading":
+if point == "model-loading":  # whichever backend the settings name: ONNX Runtime (the default) or sentence-transformers
+    at(coopqa.model.embedder, "load_onnx_encoder", "before")
     at(coopqa.model.embedder, "_load", "before")
 elif point == "version-half-written":
     at(coopqa.index.store, "_write_jsonl", "after", lambda path, records: path.name == "documents.jsonl")
