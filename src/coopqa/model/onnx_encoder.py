@@ -70,23 +70,42 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def token_table(folder: Path, session: Any) -> np.ndarray | None:
-    """The memory-mapped token table a body graph (input ``inputs_embeds``) is fed from; ``None`` for a whole graph."""
-    if "inputs_embeds" not in {node.name for node in session.get_inputs()}:
-        return None
-    table = np.load(folder / EMBEDDINGS_FILE, mmap_mode="r")
-    if table.ndim != 2 or table.dtype != np.float32:
-        raise ValueError(f"{EMBEDDINGS_FILE} is not a float32 matrix")
-    return table
+class OnnxGraph:
+    """One exported graph in an ONNX Runtime session, fed token ids, or (body graphs) rows of its memory-mapped token table.
 
+    The encoder and the reader run their graphs alike: a body graph (input ``inputs_embeds``) gets the rows
+    of :data:`EMBEDDINGS_FILE` beside it, gathered in numpy; a whole graph gets the ids. ``spinning=False``
+    stops ONNX Runtime's threads busy-waiting after a run, for a session that runs between another
+    one's calls (the reader between the encoder's), whose threads it would otherwise starve.
+    """
 
-def graph_feeds(table: np.ndarray | None, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """What a graph takes for a padded batch: token ids, or (body graphs) their rows of the token table."""
-    if table is None:
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    if ids.size and int(ids.max()) >= table.shape[0]:
-        raise ValueError(f"token id {int(ids.max())} is outside the {table.shape[0]}-row token table")
-    return {"inputs_embeds": np.ascontiguousarray(table[ids]), "attention_mask": mask}
+    def __init__(self, folder: Path, model_file: str | Path, threads: int | None = None, spinning: bool = True) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or available_cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: its warnings are about graph rewrites, not the user's data
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
+        self.input_names = tuple(node.name for node in self.session.get_inputs())
+        self.table: np.ndarray | None = None
+        if "inputs_embeds" in self.input_names:
+            self.table = np.load(folder / EMBEDDINGS_FILE, mmap_mode="r")
+            if self.table.ndim != 2 or self.table.dtype != np.float32:
+                raise ValueError(f"{EMBEDDINGS_FILE} is not a float32 matrix")
+
+    def run(self, outputs: list[str] | None, ids: np.ndarray, mask: np.ndarray) -> list[Any]:
+        """The graph's ``outputs`` (all when ``None``) for one padded batch of token ids."""
+        if self.table is None:
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        else:
+            if ids.size and int(ids.max()) >= self.table.shape[0]:
+                raise ValueError(f"token id {int(ids.max())} is outside the {self.table.shape[0]}-row token table")
+            feeds = {"inputs_embeds": np.ascontiguousarray(self.table[ids]), "attention_mask": mask}
+        return list(self.session.run(outputs, {name: feeds[name] for name in self.input_names}))
 
 
 class SharedTokenizer:
@@ -142,7 +161,7 @@ class OnnxSentenceEncoder:
     def __init__(self, folder: Path, model_file: str | Path = INT8_FILE, threads: int | None = None, max_seq_length: int | None = None) -> None:
         """``model_file`` is relative to ``folder`` (or absolute); ``max_seq_length`` overrides the model's, to measure shorter ones."""
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401  (named here for a clear error)
         except ImportError:
             raise ModelError(
                 "the onnx-int8 backend needs the onnxruntime package, which is not installed",
@@ -151,14 +170,7 @@ class OnnxSentenceEncoder:
         try:
             self.config = EncoderConfig.from_json(read_marker(folder)["encoder"])
             self.tokenizer = SharedTokenizer(folder / TOKENIZER_FILE)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or available_cores()
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3  # errors only: its warnings are about graph rewrites, not the user's data
-            self.session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
-            self.table = token_table(folder, self.session)
-            self.input_names = tuple(node.name for node in self.session.get_inputs())
+            self.graph = OnnxGraph(folder, model_file, threads)
         except Exception as error:  # ORT raises its own Fail/InvalidProtobuf, tokenizers raises Exception: all mean "unusable"
             first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
             raise ModelError(f"cannot load the ONNX model in {folder}: {first_line}", f"delete {folder} and run again: coopqa exports it again") from None
@@ -197,8 +209,7 @@ class OnnxSentenceEncoder:
             for row, number in enumerate(rows):
                 ids[row, : lengths[number]] = encodings[number].ids
                 mask[row, : lengths[number]] = 1
-            feeds = graph_feeds(self.table, ids, mask)
-            hidden = self.session.run(None, {name: feeds[name] for name in self.input_names})[0]
+            hidden = self.graph.run(None, ids, mask)[0]
             vectors[rows] = self._pool(hidden, mask)
         if self.config.normalize or normalize_embeddings:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -283,7 +283,7 @@ def export_body(model: Any, head: Callable[[Any], Any], outputs: list[str], targ
     """``model`` (a transformers encoder) as a graph fed ``inputs_embeds`` instead of token ids, and its token table.
 
     The table (250k × 384 fp32 for e5-small, 82 % of the weights) is saved as a ``.npy`` the query path
-    memory-maps and gathers from (:func:`coopqa.model.onnx_encoder.graph_feeds`); ``head`` turns the
+    memory-maps and gathers from (:class:`coopqa.model.onnx_encoder.OnnxGraph`); ``head`` turns the
     encoder's output into the graph's ``outputs``. Position and token-type embeddings and the embedding
     LayerNorm stay in the graph, so the result equals the whole model's. A ``head`` with weights must be a
     module, so that the exporter stores them as the graph's weights.

@@ -23,7 +23,7 @@ import numpy as np
 
 from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
-from coopqa.model.onnx_encoder import EMBEDDINGS_FILE, SharedTokenizer, available_cores, graph_feeds, token_table
+from coopqa.model.onnx_encoder import EMBEDDINGS_FILE, OnnxGraph, SharedTokenizer
 from coopqa.model.onnx_export import publish_export, quantise, source_stamp
 
 #: Tokens per window (question, separators and passage together), and the overlap between windows:
@@ -72,18 +72,9 @@ class ReaderSession:
     """Start and end logits for batches of windows, from the exported graph."""
 
     def __init__(self, export_dir: Path, model_file: str = READER_FILE, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or available_cores()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # no busy-waiting after a run: the reader runs between PyTorch's encoder calls, whose threads it would starve
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(export_dir / model_file), options, providers=["CPUExecutionProvider"])
-            self.table = token_table(export_dir, self.session)
+            # no busy-waiting after a run: the reader runs between the encoder's calls, whose threads it would starve
+            self.graph = OnnxGraph(export_dir, model_file, threads, spinning=False)
             self.tokenizer = ReaderTokenizer(export_dir)
         except Exception as error:  # ORT and tokenizers raise their own types: all mean "unusable"
             first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
@@ -91,8 +82,7 @@ class ReaderSession:
         self.pad_id = self.tokenizer.pad_id
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        feeds = graph_feeds(self.table, input_ids, attention_mask)
-        start, end = self.session.run(["start_logits", "end_logits"], {node.name: feeds[node.name] for node in self.session.get_inputs()})
+        start, end = self.graph.run(["start_logits", "end_logits"], input_ids, attention_mask)
         return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
 
 

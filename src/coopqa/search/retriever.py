@@ -359,7 +359,7 @@ class _Evidence:
     sentence_lexical_all: np.ndarray
     #: The question's best sentence BM25 anywhere: the highlight's lexical scale, computed once.
     top_sentence_lexical: float
-    #: For a follow-up, its conversation's topic and the question (see :meth:`Retriever._abstains`); else empty.
+    #: What the search was made of: the question, or for a follow-up its conversation's topic and the question (see :meth:`Retriever._abstains`).
     parts: tuple[str, ...] = ()
 
 
