@@ -3,8 +3,8 @@
 Why not ``SentenceTransformer(folder, backend="onnx")``: that route needs
 optimum-onnx, which pins transformers < 4.58 while coopqa needs transformers 5
 (huggingface/optimum-onnx#114). This module computes what that backend would:
-the folder's own tokenizer (``tokenizers``, no transformers import, so loading
-takes under a second), the exported transformer, then the model's pooling and
+the folder's own tokenizer (run by SentencePiece, :mod:`coopqa.model.pieces`, no
+transformers import, so loading takes half a second), the exported transformer, then the model's pooling and
 normalisation, read from the export marker that :mod:`coopqa.model.onnx_export`
 wrote after checking them against sentence-transformers.
 
@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from coopqa.errors import ModelError
+from coopqa.model.pieces import PIECE_MODEL_FILE, Encoding, PieceTokenizer
 
 #: The export's layout is the one ``SentenceTransformer(backend="onnx")`` looks for under ``<model>/onnx/``,
 #: so these files can be loaded by sentence-transformers itself once optimum-onnx supports transformers 5.
@@ -109,40 +110,31 @@ class OnnxGraph:
 
 
 class SharedTokenizer:
-    """A tokenizer file loaded once per process, however many stages use it.
+    """A tokenizer loaded once per process, however many stages use it.
 
-    e5's tokenizer (250k pieces) takes about 1.3 s and 300 MB to load, and the encoder and the
-    reader (which truncates in two ways) would load it three times: that was most of the reader's
-    cold start. Files with the same content share one loaded object; truncation is a setting of
-    that object, so every call states its own, under one lock (a batch tokenises in milliseconds).
+    The encoder and the reader (which cuts passages into windows) would otherwise load e5's
+    250k pieces twice. Files with the same content share one loaded :class:`PieceTokenizer`,
+    which holds no truncation state, so stages call it concurrently without a lock.
     """
 
-    _loaded: ClassVar[dict[str, Any]] = {}
+    _loaded: ClassVar[dict[str, PieceTokenizer]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path) -> None:
-        from tokenizers import Tokenizer
-
-        key = hashlib.sha256(path.read_bytes()).hexdigest()
+        """``path``: a ``tokenizer.json``; the SentencePiece model beside it is read when the export wrote one."""
+        piece_model = path.with_name(PIECE_MODEL_FILE)
+        key = hashlib.sha256((piece_model if piece_model.is_file() else path).read_bytes()).hexdigest()
         with self._lock:
             if key not in self._loaded:
-                loaded = Tokenizer.from_file(str(path))
-                loaded.no_padding()
-                self._loaded[key] = loaded
+                self._loaded[key] = PieceTokenizer(path)
             self._tokenizer = self._loaded[key]
 
     def token_to_id(self, token: str) -> int | None:
-        found = self._tokenizer.token_to_id(token)
-        return None if found is None else int(found)
+        return self._tokenizer.token_to_id(token)
 
-    def encode_batch(self, inputs: Sequence[Any], truncation: dict[str, Any] | None = None, add_special_tokens: bool = True) -> list[Any]:
-        """``tokenizers.Encoding`` of each input (a text or a pair); ``truncation``: ``enable_truncation``'s arguments, or none."""
-        with self._lock:
-            if truncation is None:
-                self._tokenizer.no_truncation()
-            else:
-                self._tokenizer.enable_truncation(**truncation)
-            return list(self._tokenizer.encode_batch(list(inputs), add_special_tokens=add_special_tokens))
+    def encode_batch(self, inputs: Sequence[Any], truncation: dict[str, Any] | None = None, add_special_tokens: bool = True) -> list[Encoding]:
+        """The :class:`Encoding` of each input (a text or a pair); ``truncation``: ``max_length`` and, for pairs, ``stride``."""
+        return self._tokenizer.encode_batch(inputs, truncation, add_special_tokens)
 
 
 def read_marker(folder: Path) -> dict[str, Any]:

@@ -47,10 +47,11 @@ from coopqa.model.onnx_encoder import (
     EncoderConfig,
     OnnxSentenceEncoder,
 )
+from coopqa.model.pieces import PIECE_MODEL_FILE, write_piece_model
 from coopqa.versions import package_versions
 
 #: Bumped whenever the export's output changes, so older exports are redone (2: the fp32 body graph and token table).
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 #: What optimum's AutoQuantizationConfig.avx512_vnni(is_static=False) quantises.
 QUANTISED_OPERATORS = ["Conv", "MatMul", "Attention", "LSTM", "Gather", "Transpose", "EmbedLayerNormalization"]
 QUANTISER_OPTIONS: dict[str, Any] = {
@@ -165,6 +166,7 @@ def _export(model_folder: Path, staged: Path, int8: bool) -> None:
         shutil.copyfile(model_folder / TOKENIZER_FILE, staged / TOKENIZER_FILE)
     else:
         transformer.tokenizer.backend_tokenizer.save(str(staged / TOKENIZER_FILE))
+    write_piece_model(staged / TOKENIZER_FILE, staged / PIECE_MODEL_FILE)
     try:
         export_body(transformer.auto_model, lambda output: output.last_hidden_state, ["last_hidden_state"], staged / BODY_FILE, staged / EMBEDDINGS_FILE)
         _write_marker(staged, {"encoder": config.to_json()})  # the encoder reads its config from the marker

@@ -25,6 +25,7 @@ from coopqa.config import DEFAULT_MODEL, Settings
 from coopqa.errors import ModelError
 from coopqa.model.onnx_encoder import EMBEDDINGS_FILE, OnnxGraph, SharedTokenizer
 from coopqa.model.onnx_export import publish_export, quantise, source_stamp
+from coopqa.model.pieces import PIECE_MODEL_FILE, write_piece_model
 
 #: Tokens per window (question, separators and passage together), and the overlap between windows:
 #: shipped-corpus passages (1,000 characters, about 250 tokens) mostly fit in one window.
@@ -37,7 +38,7 @@ READER_FILE = "reader.onnx"
 READER_INT8_FILE = "reader-int8.onnx"
 MARKER_FILE = "coopqa-reader-export.json"
 #: 2: the graph takes ``inputs_embeds`` from the memory-mapped token table.
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 #: Largest difference allowed between the exported graph's logits and PyTorch's on the probe.
 MAX_LOGIT_DIFFERENCE = 1e-2
 
@@ -141,6 +142,7 @@ def _export(model_folder: Path, weights: Path, weights_digest: str, staged: Path
         raise ModelError(f"the reader weights {weights} cannot be read: {first_line}", "reinstall coopqa (pip install -e .) to restore the file") from None
     export_reader_graph(model, staged / READER_FILE, staged / EMBEDDINGS_FILE)
     shutil.copyfile(model_folder / "tokenizer.json", staged / "tokenizer.json")
+    write_piece_model(staged / "tokenizer.json", staged / PIECE_MODEL_FILE)
     probe = ReaderTokenizer(staged).windows([("Quel est le budget du projet ?", "Le projet dispose d’un budget de 2.400.000 Euros sur trois ans.")])[0]
     ids = np.array([probe.ids], dtype=np.int64)
     mask = np.ones_like(ids)
