@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -53,7 +54,27 @@ class Example:
     answer: tuple[int, int] | None  # character span in context, None for "not in this paragraph"
 
 
-def read_examples(path: Path, split: str, negatives: float, seed: int) -> tuple[list[Example], list[tuple[str, str, list[str]]]]:
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", text.lower()) if len(word) > 3}
+
+
+def hardest_negative(question: str, answer: str, others: list[str]) -> str | None:
+    """The paragraph of the same article that shares most words with the question and does not hold the answer.
+
+    A random paragraph of the article is often about something else; coopqa's near-misses are passages on
+    the question's own subject without its fact, so this is the negative that teaches the no-answer score
+    what coopqa must abstain on.
+    """
+    asked = _words(question)
+    candidates = [other for other in others if answer.lower() not in other.lower()]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda other: len(asked & _words(other)))
+
+
+def read_examples(
+    path: Path, split: str, negatives: float, seed: int, hard: bool = False
+) -> tuple[list[Example], list[tuple[str, str, list[str]]]]:
     """Training pairs for the ``split`` articles, and (question, own paragraph, gold answers) for reading checks."""
     rng = random.Random(seed)
     examples: list[Example] = []
@@ -74,7 +95,9 @@ def read_examples(path: Path, split: str, negatives: float, seed: int) -> tuple[
                 checks.append((qa["question"], context, [a["text"] for a in qa["answers"]]))
                 others = [other for index, other in enumerate(contexts) if index != number]
                 if others and rng.random() < negatives:
-                    examples.append(Example(qa["question"], rng.choice(others), None))
+                    negative = hardest_negative(qa["question"], answer["text"], others) if hard else rng.choice(others)
+                    if negative is not None:
+                        examples.append(Example(qa["question"], negative, None))
     return examples, checks
 
 
@@ -159,6 +182,9 @@ def main() -> int:
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--frozen-layers", type=int, default=6)
     parser.add_argument("--negatives", type=float, default=0.5, help="share of questions also paired with another paragraph of their article")
+    parser.add_argument(
+        "--hard-negatives", action="store_true", help="pair with the article's paragraph closest to the question (not holding the answer), not a random one"
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: the epochs decide)")
@@ -183,7 +209,7 @@ def main() -> int:
         model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed)
+    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed, hard=args.hard_negatives)
     _unused, calibration = read_examples(args.data, "calibration", 0.0, args.seed)
     names = trainable_parameter_names(model)
     parameters = dict(model.named_parameters())
