@@ -63,6 +63,17 @@ def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Retrieve
     assert best.highlight_end - best.highlight_start <= MAX_HIGHLIGHT_CHARS
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("What is the budget of the AMEM project?", "2.400.000 Euros"), ("ما هي ميزانية مشروع AMEM؟", "2.400.000 Euros")],
+)
+def test_english_and_arabic_questions_get_the_french_short_answer(reading_retriever: Retriever, question: str, expected: str) -> None:
+    answer = reading_retriever.ask(question)
+    assert answer.language != "fr" and answer.short is not None
+    assert expected in answer.short.text and len(answer.short.text) < 80
+    assert reading_retriever.data.documents[answer.short.doc].text[answer.short.start : answer.short.end] == answer.short.text
+
+
 @pytest.mark.slow
 def test_answer_key_in_the_json_contract(cli_env: dict[str, str]) -> None:
     run = subprocess.run(

@@ -67,6 +67,8 @@ class LanguagePolicy:
     min_zscore: float | None = None
     #: Subtracted from the question's vector to centre it on French (see :func:`centred`), or ``None``.
     offset: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: The reader's "no answer" margin for this language (see ``Settings.reader_threshold``); ``None``: the settings' (French) one.
+    reader_threshold: float | None = None
 
     @property
     def right_to_left(self) -> bool:
@@ -82,14 +84,18 @@ CROSS_LINGUAL_FUSION = Fusion(passage_dense=0.125, passage_lexical=0.0, sentence
 #: abstaining on at most 5 % of the answerable ones. Weak: unanswerable abstained fit / test, English 12.5 % / 0 %,
 #: Arabic (centred) 40 % / 0 % (wrongly abstained 3.1 % / 0 % and 0 % / 0 %); no signal measured separates better (cosine,
 #: sentence cosine, gaps: AUC 0.45-0.65 on the test halves), the same weakness as French's 15 %.
+#: Reader margins (``reader_threshold``): the largest keeping the fit half's answerable questions wrongly abstained within
+#: 3 % or, when retrieval's rule alone exceeds that, no higher (``qa/calibrate_language_reader.py``). English answerable
+#: questions read with margins as high as French ones except two far below any useful cut, hence English's low value.
 POLICIES: dict[str, LanguagePolicy] = {
     "fr": LanguagePolicy("fr", True),
-    "en": LanguagePolicy("en", True, CROSS_LINGUAL_FUSION, 1.65),
-    "ar": LanguagePolicy("ar", True, CROSS_LINGUAL_FUSION, 1.59, np.asarray(OFFSETS["ar"], dtype=np.float32)),
+    "en": LanguagePolicy("en", True, CROSS_LINGUAL_FUSION, 1.65, reader_threshold=-12.0),
+    "ar": LanguagePolicy("ar", True, CROSS_LINGUAL_FUSION, 1.59, np.asarray(OFFSETS["ar"], dtype=np.float32), reader_threshold=-6.75),
 }
 CALIBRATED = tuple(POLICIES)
 #: Languages no set measured: answered the cross-lingual way, with the laxer of the measured thresholds.
 UNCALIBRATED_ZSCORE = min(policy.min_zscore for policy in POLICIES.values() if policy.min_zscore is not None)
+UNCALIBRATED_READER_THRESHOLD = min(policy.reader_threshold for policy in POLICIES.values() if policy.reader_threshold is not None)
 
 
 def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.ndarray:
@@ -109,7 +115,7 @@ def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.nda
 
 def policy_for(language: str) -> LanguagePolicy:
     """The policy of a detected language code (an uncalibrated one gets the cross-lingual policy)."""
-    return POLICIES.get(language) or LanguagePolicy(language, False, CROSS_LINGUAL_FUSION, UNCALIBRATED_ZSCORE)
+    return POLICIES.get(language) or LanguagePolicy(language, False, CROSS_LINGUAL_FUSION, UNCALIBRATED_ZSCORE, reader_threshold=UNCALIBRATED_READER_THRESHOLD)
 
 
 class LanguageDetector:

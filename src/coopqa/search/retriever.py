@@ -230,12 +230,13 @@ class Retriever:
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
-        french = policy is None or policy.language == CORPUS_LANGUAGE
         follow_up = len(evidence.parts) > 1
-        # The reader learnt French questions that stand alone: in other languages it abstained on every question tried,
-        # and on follow-ups (it reads topic + question) it lowered the conversation set's highlight from 0.731 to 0.537.
-        if self.reader is not None and not abstained and french and not follow_up:
-            order, short_span = self._read(evidence, order)
+        # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
+        # about as well (short-answer F1 0.55 and 0.42, qa/calibrate_language_reader.py); on follow-ups (it reads topic +
+        # question) it lowered the conversation set's highlight from 0.731 to 0.537, so follow-ups are not read.
+        if self.reader is not None and not abstained and not follow_up:
+            threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
+            order, short_span = self._read(evidence, order, threshold)
             abstained = short_span is None
         hits = []
         for rank, position in enumerate(order[:k], start=1):
@@ -252,7 +253,7 @@ class Retriever:
             short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
         return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
 
-    def _read(self, evidence: _Evidence, order: np.ndarray) -> tuple[np.ndarray, tuple[int, int, float] | None]:
+    def _read(self, evidence: _Evidence, order: np.ndarray, threshold: float) -> tuple[np.ndarray, tuple[int, int, float] | None]:
         """Read the best passages: the one holding the best-read answer goes first; no convincing span abstains.
 
         The span may lie anywhere in the passage. Keeping it inside retrieval's answering sentence
@@ -267,7 +268,7 @@ class Retriever:
         read = order[: self.settings.reader_passages]
         passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
         best = self.reader.read(evidence.question, [passage.text for passage in passages]).best()
-        if best is None or best.margin < self.settings.reader_threshold:
+        if best is None or best.margin < threshold:
             return order, None
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])
