@@ -9,9 +9,10 @@ rule, ``coopqa.search.language.POLICIES``); the reader then reads the best passa
 
 On the ``fit`` half (``coopqa.evaluation.splits.question_split``) the threshold is the largest margin that
 keeps answerable questions wrongly abstained (retrieval's rule or the reader's) within the bound (or, when
-retrieval's rule alone exceeds it, no higher than retrieval's), the rule French uses (``training/reader_policy.py``). Printed per language and half: wrongly abstained, unanswerable
-abstained and short-answer F1 (an abstained answerable question scores 0), at that threshold and with the
-reader not abstaining at all. The chosen values go into ``POLICIES`` by hand.
+retrieval's rule alone exceeds it, no higher than retrieval's), the rule French uses
+(``training/reader_policy.py``). Printed per language and half: wrongly abstained, unanswerable abstained
+and short-answer F1 (an abstained answerable question scores 0), at that threshold and with the reader
+not abstaining at all. The chosen values go into ``POLICIES`` by hand.
 """
 
 from __future__ import annotations
