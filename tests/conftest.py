@@ -17,7 +17,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from coopqa.config import Settings, load_settings
+from coopqa.model import open_reader
 from coopqa.model.embedder import Embedder
+from coopqa.search import Reader
 from coopqa.search.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,17 @@ def retriever(settings: Settings, embedder: Embedder) -> Retriever:
 
     build_index(settings, embedder, progress=False)
     return Retriever(load_index(settings.index_dir), embedder, settings)
+
+
+@pytest.fixture(scope="session")
+def reader(settings: Settings) -> Reader:
+    """The shipped reader weights, exported to ONNX once per session."""
+    return Reader(open_reader(settings, progress=False))
+
+
+@pytest.fixture(scope="session")
+def reading_retriever(retriever: Retriever, reader: Reader) -> Retriever:
+    return Retriever(retriever.data, retriever.embedder, retriever.settings, reader=reader)
 
 
 @pytest.fixture

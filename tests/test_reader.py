@@ -27,17 +27,6 @@ from coopqa.search.reader import MAX_HIGHLIGHT_CHARS, clause_around
 
 from .conftest import DOCUMENT, PIAF
 
-
-@pytest.fixture(scope="session")
-def reader(settings: Settings) -> Reader:
-    return Reader(open_reader(settings, progress=False))
-
-
-@pytest.fixture(scope="session")
-def reading_retriever(retriever: Retriever, reader: Reader) -> Retriever:
-    return Retriever(retriever.data, retriever.embedder, retriever.settings, reader=reader)
-
-
 # --------------------------------------------------------------------------- the answer itself
 
 

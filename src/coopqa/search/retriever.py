@@ -29,6 +29,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
+from coopqa.search.answer_type import AnswerKind, expected_kind, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
@@ -236,7 +237,9 @@ class Retriever:
         # question) it lowered the conversation set's highlight from 0.731 to 0.537, so follow-ups are not read.
         if self.reader is not None and not abstained and not follow_up:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
-            order, short_span = self._read(evidence, order, threshold)
+            french = policy is None or policy.language == CORPUS_LANGUAGE
+            kind = expected_kind(evidence.question) if french and self.settings.answer_typing == "on" else None
+            order, short_span = self._read(evidence, order, threshold, kind)
             abstained = short_span is None
         hits = []
         for rank, position in enumerate(order[:k], start=1):
@@ -253,7 +256,9 @@ class Retriever:
             short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
         return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
 
-    def _read(self, evidence: _Evidence, order: np.ndarray, threshold: float) -> tuple[np.ndarray, tuple[int, int, float] | None]:
+    def _read(
+        self, evidence: _Evidence, order: np.ndarray, threshold: float, kind: AnswerKind | None = None
+    ) -> tuple[np.ndarray, tuple[int, int, float] | None]:
         """Read the best passages: the one holding the best-read answer goes first; no convincing span abstains.
 
         The span may lie anywhere in the passage. Keeping it inside retrieval's answering sentence
@@ -262,13 +267,16 @@ class Retriever:
         short-answer F1 0.559 free against 0.536 inside, highlight ≤ 300 characters holding the answer
         0.800 against 0.744. Reading more passages to rerank them never raised hit@1 there.
 
+        A span that is not of the ``kind`` the question asks for (a count, an amount, a date, a duration) is a
+        near-miss: "no answer" (:mod:`coopqa.search.answer_type`).
+
         Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
         """
         assert self.reader is not None
         read = order[: self.settings.reader_passages]
         passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
         best = self.reader.read(evidence.question, [passage.text for passage in passages]).best()
-        if best is None or best.margin < threshold:
+        if best is None or best.margin < threshold or not span_fits(kind, passages[best.pair].text[best.start : best.end]):
             return order, None
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])

@@ -1,0 +1,85 @@
+"""What kind of answer a French question asks for, and whether the reader's span is of that kind.
+
+Why: on questions the corpus does not answer but talks around (« Quel est le budget du programme
+PISERUMA ? », « Combien de personnes ont participé à la journée mondiale du réfugié ? »), the reader
+still finds a span it believes, with a margin as high as on answerable questions, but often of the
+wrong kind: « appui financier de l'Union Européenne » for a budget, « des migrants » for a count,
+« 2.400.000 Euros » for a duration. A count, an amount, a date or a duration is easy to recognise in
+French text, so a span that does not hold one when the question asks for one is a near-miss, and
+coopqa abstains. Other questions (qui, où, quel…) are not typed: their answers (a name, a place, a
+title) have no reliable surface form.
+
+The rules are the usual French question forms, not fitted to the shipped set. Their cost, measured
+on PIAF v1.0's gold answers (``tests/test_answer_type.py``): 1 % of all questions have a gold answer the
+rule would refuse (« Quand la dette est-elle dépréciée ? » → « quand la France redevient royaliste »).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+
+class AnswerKind(Enum):
+    COUNT = "count"
+    AMOUNT = "amount"
+    DATE = "date"
+    DURATION = "duration"
+
+
+_NUMBER_WORDS = (
+    r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante"
+    r"|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|douzaines?|quinzaine|vingtaine|trentaine|centaines?"
+    r"|milliers?|premier|premiere|double|triple|aucun|aucune|demi|moitie|plusieurs|\w+iemes?"
+)
+_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
+_TIME_UNIT = re.compile(r"\b(ans?|annees?|mois|semaines?|jours?|heures?|minutes?|secondes?|decennies?|siecles?|millenaires?)\b")
+_DATE = re.compile(
+    r"\d|\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    r"|siecles?|decennies?|annees?|printemps|ete|automne|hiver)\b"
+)
+#: First match wins: « combien de temps » is a duration before it is a count, « combien coûte » an amount.
+_QUESTION_KINDS = (
+    (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien|combien d'annees|combien de mois|combien d'ans|combien de jours)\b")),
+    (AnswerKind.AMOUNT, re.compile(r"\b(budget|montant|cout|coute|coutera|combien d'argent|enveloppe financiere)\b")),
+    (
+        AnswerKind.DATE,
+        re.compile(
+            r"^(quand|depuis quand|jusqu'a quand)\b|\b(en quelle annee|quelle annee|quelle date|quelles dates|quel jour|quel mois"
+            r"|a quelle date|a quelles dates|depuis quelle annee|en quel mois)\b"
+        ),
+    ),
+    (AnswerKind.COUNT, re.compile(r"\bcombien\b")),
+)
+#: A question asking two things (« Dans quelle ville … et à quelle date ? ») is not typed: its answer holds both.
+_TWO_ASKED = re.compile(r"\bet (a |en |dans |de |pour |avec )?(quel|quelle|quels|quelles|quand|combien|ou|qui|comment|pourquoi)\b")
+
+
+def fold(text: str) -> str:
+    """Lower case, without accents, with straight apostrophes: the form the rules are written in."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
+    return "".join(character for character in decomposed if unicodedata.category(character) != "Mn")
+
+
+def expected_kind(question: str) -> AnswerKind | None:
+    """The kind of answer a French question asks for, or ``None`` when it is not one of the typed kinds."""
+    folded = fold(question).strip()
+    if _TWO_ASKED.search(folded):
+        return None
+    for kind, pattern in _QUESTION_KINDS:
+        if pattern.search(folded):
+            return kind
+    return None
+
+
+def span_fits(kind: AnswerKind | None, span: str) -> bool:
+    """Whether ``span`` can be an answer of ``kind`` (any span fits an untyped question)."""
+    if kind is None:
+        return True
+    folded = fold(span)
+    if kind in (AnswerKind.COUNT, AnswerKind.AMOUNT):
+        return bool(_NUMBER.search(folded))
+    if kind is AnswerKind.DURATION:
+        return bool(re.search(r"\d", folded)) or (bool(_NUMBER.search(folded)) and bool(_TIME_UNIT.search(folded)))
+    return bool(_DATE.search(folded))
