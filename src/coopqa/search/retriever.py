@@ -237,8 +237,8 @@ class Retriever:
         # question) it lowered the conversation set's highlight from 0.731 to 0.537, so follow-ups are not read.
         if self.reader is not None and not abstained and not follow_up:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
-            french = policy is None or policy.language == CORPUS_LANGUAGE
-            kind = expected_kind(evidence.question) if french and self.settings.answer_typing == "on" else None
+            language = CORPUS_LANGUAGE if policy is None else policy.language
+            kind = expected_kind(evidence.question, language) if self.settings.answer_typing == "on" else None
             order, short_span = self._read(evidence, order, threshold, kind)
             abstained = short_span is None
         hits = []
