@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,18 @@ def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Retrieve
     # the highlight is the clause that holds the answer, short enough to quote
     assert best.highlight_start <= short.start and short.end <= best.highlight_end
     assert best.highlight_end - best.highlight_start <= MAX_HIGHLIGHT_CHARS
+
+
+@pytest.mark.parametrize("window", [0, 1])
+def test_reading_a_window_of_sentences_still_gives_the_exact_span(reading_retriever: Retriever, window: int) -> None:
+    """The reader may read only the highlighted sentence(s) and their neighbours: offsets must still be the document's."""
+    settings = replace(reading_retriever.settings, reader_window=window)
+    windowed = Retriever(reading_retriever.data, reading_retriever.embedder, settings, reader=reading_retriever.reader)
+    answer = windowed.ask("Quel est le budget du projet AMEM ?")
+    assert answer.short is not None and "2.400.000 Euros" in answer.short.text
+    assert windowed.data.documents[answer.short.doc].text[answer.short.start : answer.short.end] == answer.short.text
+    best = answer.hits[0]
+    assert best.passage.start <= answer.short.start and answer.short.end <= best.passage.end
 
 
 @pytest.mark.parametrize(

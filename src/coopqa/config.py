@@ -95,6 +95,9 @@ class Settings:
     reader_threshold: float = -2.0
     #: How many of the best fused passages the reader reads: 1 measured best (reranking by the shipped weights lowers hit@1).
     reader_passages: int = 1
+    #: What the reader reads of each passage: the sentence(s) retrieval highlights with this many sentences on each side
+    #: (``-1``: the whole passage). A window reads faster and distracts the reader less (``training/reader_policy.py``).
+    reader_window: int = -1
     #: ``on``: a French question asking for a count, an amount, a date or a duration is abstained when the reader's span
     #: holds none (:mod:`coopqa.search.answer_type`); ``off``: the reader's margin alone decides.
     answer_typing: str = "on"
@@ -123,6 +126,8 @@ class Settings:
             raise ConfigError(f"batch_size must be between 1 and 4096, got {self.batch_size}")
         if self.reader not in READER_CHOICES:
             raise ConfigError(f"reader must be one of {', '.join(READER_CHOICES)}, got {self.reader!r}")
+        if not -1 <= self.reader_window <= 20:
+            raise ConfigError(f"reader_window must be between -1 (whole passage) and 20 sentences, got {self.reader_window}")
         if self.answer_typing not in ("on", "off"):
             raise ConfigError(f"answer_typing must be on or off, got {self.answer_typing!r}")
         if not 1 <= self.reader_passages <= 20 or not -50.0 <= self.reader_threshold <= 50.0:

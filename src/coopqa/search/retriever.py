@@ -274,14 +274,27 @@ class Retriever:
         """
         assert self.reader is not None
         read = order[: self.settings.reader_passages]
-        passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
-        best = self.reader.read(evidence.question, [passage.text for passage in passages]).best()
-        if best is None or best.margin < threshold or not span_fits(kind, passages[best.pair].text[best.start : best.end]):
+        windows = [self._reading_window(int(evidence.candidates[position]), evidence) for position in read]
+        texts = [self.data.documents[doc].text[start:end] for doc, start, end in windows]
+        best = self.reader.read(evidence.question, texts).best()
+        if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
             return order, None
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])
-        start = passages[best.pair].start
+        start = windows[best.pair][1]
         return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
+
+    def _reading_window(self, number: int, evidence: _Evidence) -> tuple[str, int, int]:
+        """Document and offsets of what the reader reads of passage ``number``: the whole passage, or the sentences around its highlight."""
+        passage = self.data.passages[number]
+        sentences = list(self.data.sentences_of(number))
+        if self.settings.reader_window < 0 or not sentences:
+            return passage.doc_id, passage.start, passage.end
+        start, end = self._highlight(number, evidence)
+        inside = [position for position, (_, lo, hi) in enumerate(sentences) if lo < end and hi > start] or [0]
+        first = max(0, inside[0] - self.settings.reader_window)
+        last = min(len(sentences) - 1, inside[-1] + self.settings.reader_window)
+        return passage.doc_id, sentences[first][1], sentences[last][2]
 
     def _answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
         """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
