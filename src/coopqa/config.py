@@ -90,9 +90,10 @@ class Settings:
     #: held-out half it gives the short answer (F1 0.559) and a highlight of at most 300 characters that holds the answer
     #: for 80 % of questions (retrieval's own: 43 %), with hit@1 and wrongly abstained unchanged (README, "Reader").
     reader: str = "on"
-    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): the largest value
-    #: keeping answerable questions wrongly abstained within 3 % on the fit half (``training/reader_policy.py``).
-    reader_threshold: float = -2.0
+    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r3 weights,
+    #: the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit
+    #: half (``training/reader_window.py``).
+    reader_threshold: float = -4.0
     #: How many of the best fused passages the reader reads: 1 measured best (reranking by the shipped weights lowers hit@1).
     reader_passages: int = 1
     #: What the reader reads of each passage: the sentence(s) retrieval highlights with this many sentences on each side
