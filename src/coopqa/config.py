@@ -86,9 +86,9 @@ class Settings:
     batch_size: int = _DefaultInt(BACKEND_DEFAULTS["onnx"]["batch_size"])
     #: The encoder implementation, one of :data:`BACKENDS`; part of the index's model id.
     backend: str = "onnx"
-    #: The extractive reader, one of :data:`READER_CHOICES`. On by default since the r2 weights: on the shipped QA set's
-    #: held-out half it gives the short answer (F1 0.559) and a highlight of at most 300 characters that holds the answer
-    #: for 80 % of questions (retrieval's own: 43 %), with hit@1 and wrongly abstained unchanged (README, "Reader").
+    #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r3 weights, on the shipped QA set's
+    #: held-out half it gives the short answer (F1 0.579) and a highlight of at most 300 characters that holds the answer
+    #: for 79 % of questions (retrieval's own: 43 %), with hit@1 unchanged (README, "Reader").
     reader: str = "on"
     #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r3 weights,
     #: the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit
