@@ -58,6 +58,8 @@ def test_english_questions_are_typed_too(question: str, language: str, kind: Ans
         (AnswerKind.DURATION, "36 mois", True),
         (AnswerKind.DURATION, "trois ans", True),
         (AnswerKind.DURATION, "Renforcer les instruments", False),
+        (AnswerKind.DURATION, "2.400.000 Euros", False),
+        (AnswerKind.DURATION, "depuis 1998", True),
         (AnswerKind.DATE, "19 décembre 2017", True),
         (AnswerKind.DATE, "en novembre", True),
         (AnswerKind.DATE, "prospère et en paix", False),
