@@ -97,9 +97,10 @@ class Settings:
     #: How many of the best fused passages the reader reads: 1 measured best (reranking by the shipped weights lowers hit@1).
     reader_passages: int = 1
     #: What the reader reads of each passage: the sentence(s) retrieval highlights with this many sentences on each side
-    #: (``-1``: the whole passage). A window reads faster and distracts the reader less (``training/reader_policy.py``).
+    #: (``-1``: the whole passage). A window reads faster; the whole passage read best on PIAF's calibration questions
+    #: (``training/reader_window.py``).
     reader_window: int = -1
-    #: ``on``: a French question asking for a count, an amount, a date or a duration is abstained when the reader's span
+    #: ``on``: a French or English question asking for a count, an amount, a date or a duration is abstained when the reader's span
     #: holds none (:mod:`coopqa.search.answer_type`); ``off``: the reader's margin alone decides.
     answer_typing: str = "on"
 

@@ -4,9 +4,9 @@ Why not ``SentenceTransformer(folder, backend="onnx")``: that route needs
 optimum-onnx, which pins transformers < 4.58 while coopqa needs transformers 5
 (huggingface/optimum-onnx#114). This module computes what that backend would:
 the folder's own tokenizer (run by SentencePiece, :mod:`coopqa.model.pieces`, no
-transformers import, so loading takes half a second), the exported transformer, then the model's pooling and
-normalisation, read from the export marker that :mod:`coopqa.model.onnx_export`
-wrote after checking them against sentence-transformers.
+transformers import, so loading takes half a second), the exported transformer,
+then the model's pooling and normalisation, read from the export marker that
+:mod:`coopqa.model.onnx_export` wrote after checking them against sentence-transformers.
 
 :class:`OnnxSentenceEncoder` offers the part of ``SentenceTransformer`` that
 :class:`coopqa.model.embedder.Embedder` uses (``encode``, ``prompts``,
@@ -123,10 +123,11 @@ class SharedTokenizer:
     def __init__(self, path: Path) -> None:
         """``path``: a ``tokenizer.json``; the SentencePiece model beside it is read when the export wrote one."""
         piece_model = path.with_name(PIECE_MODEL_FILE)
-        key = hashlib.sha256((piece_model if piece_model.is_file() else path).read_bytes()).hexdigest()
+        serialized = piece_model.read_bytes() if piece_model.is_file() else None
+        key = hashlib.sha256(serialized if serialized is not None else path.read_bytes()).hexdigest()
         with self._lock:
             if key not in self._loaded:
-                self._loaded[key] = PieceTokenizer(path)
+                self._loaded[key] = PieceTokenizer(path, serialized)
             self._tokenizer = self._loaded[key]
 
     def token_to_id(self, token: str) -> int | None:

@@ -125,11 +125,14 @@ def write_piece_model(tokenizer_json: Path, destination: Path) -> None:
 class PieceTokenizer:
     """``tokenizer.json``'s tokenisation through SentencePiece (see the module's docstring)."""
 
-    def __init__(self, tokenizer_json: Path) -> None:
+    def __init__(self, tokenizer_json: Path, serialized: bytes | None = None) -> None:
+        """``serialized``: the SentencePiece model, when the caller has read it; else the file beside
+        ``tokenizer_json``, or one built from it (the exports write that file, so only other folders pay this)."""
         import sentencepiece
 
-        model_file = tokenizer_json.with_name(PIECE_MODEL_FILE)
-        serialized = model_file.read_bytes() if model_file.is_file() else piece_model_bytes(tokenizer_json)
+        if serialized is None:
+            model_file = tokenizer_json.with_name(PIECE_MODEL_FILE)
+            serialized = model_file.read_bytes() if model_file.is_file() else piece_model_bytes(tokenizer_json)
         self._processor = sentencepiece.SentencePieceProcessor(model_proto=serialized)
         self._space_id = self._required("▁")
         self.cls_id = self._required("<s>")

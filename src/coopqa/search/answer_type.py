@@ -17,8 +17,9 @@ rule would refuse (« Quand la dette est-elle dépréciée ? » → « quand la 
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import Enum
+
+from coopqa.index import fold_accents
 
 
 class AnswerKind(Enum):
@@ -76,8 +77,7 @@ _TWO_ASKED = {
 
 def fold(text: str) -> str:
     """Lower case, without accents, with straight apostrophes: the form the rules are written in."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
-    return "".join(character for character in decomposed if unicodedata.category(character) != "Mn")
+    return fold_accents(text.lower().replace("’", "'"))
 
 
 def expected_kind(question: str, language: str = "fr") -> AnswerKind | None:

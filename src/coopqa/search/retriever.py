@@ -233,7 +233,7 @@ class Retriever:
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         follow_up = len(evidence.parts) > 1
         # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
-        # about as well (short-answer F1 0.55 and 0.42, qa/calibrate_language_reader.py); on follow-ups (it reads topic +
+        # too (short-answer F1 0.542 and 0.372 with r3, qa/calibrate_language_reader.py); on follow-ups (it reads topic +
         # question) it lowered the conversation set's highlight from 0.731 to 0.537, so follow-ups are not read.
         if self.reader is not None and not abstained and not follow_up:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
@@ -274,27 +274,30 @@ class Retriever:
         """
         assert self.reader is not None
         read = order[: self.settings.reader_passages]
+        passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
         windows = [self._reading_window(int(evidence.candidates[position]), evidence) for position in read]
-        texts = [self.data.documents[doc].text[start:end] for doc, start, end in windows]
+        texts = [passage.text[start - passage.start : end - passage.start] for passage, (start, end) in zip(passages, windows)]
         best = self.reader.read(evidence.question, texts).best()
         if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
             return order, None
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])
-        start = windows[best.pair][1]
+        start = windows[best.pair][0]
         return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
 
-    def _reading_window(self, number: int, evidence: _Evidence) -> tuple[str, int, int]:
-        """Document and offsets of what the reader reads of passage ``number``: the whole passage, or the sentences around its highlight."""
+    def _reading_window(self, number: int, evidence: _Evidence) -> tuple[int, int]:
+        """Document offsets of what the reader reads of passage ``number``: the whole passage, or the sentences around its highlight."""
         passage = self.data.passages[number]
+        if self.settings.reader_window < 0:
+            return passage.start, passage.end
         sentences = list(self.data.sentences_of(number))
-        if self.settings.reader_window < 0 or not sentences:
-            return passage.doc_id, passage.start, passage.end
+        if not sentences:
+            return passage.start, passage.end
         start, end = self._highlight(number, evidence)
         inside = [position for position, (_, lo, hi) in enumerate(sentences) if lo < end and hi > start] or [0]
         first = max(0, inside[0] - self.settings.reader_window)
         last = min(len(sentences) - 1, inside[-1] + self.settings.reader_window)
-        return passage.doc_id, sentences[first][1], sentences[last][2]
+        return sentences[first][1], sentences[last][2]
 
     def _answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
         """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
