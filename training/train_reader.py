@@ -37,6 +37,7 @@ import torch
 from safetensors.torch import save_file
 
 from coopqa.config import load_settings
+from coopqa.documents.chunking import split_sentences
 from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.splits import article_split
 from coopqa.model import ReaderTokenizer
@@ -72,10 +73,29 @@ def hardest_negative(question: str, answer: str, others: list[str]) -> str | Non
     return max(candidates, key=lambda other: len(asked & _words(other)))
 
 
+def without_answer_sentence(context: str, start: int, end: int) -> str | None:
+    """The paragraph with the sentences that hold ``context[start:end]`` cut out, or None when nothing would be left.
+
+    What is left still talks about the question's subject, in the question's words, but no longer
+    holds its fact: the near-miss coopqa meets on its own corpus (« Dans quelle ville suisse… » over
+    a passage that names the country and the year, never the city), which PIAF, having no
+    unanswerable questions, otherwise never shows the no-answer score.
+    """
+    sentences = split_sentences(context, 0, len(context))
+    kept = [sentence for sentence in sentences if sentence.end <= start or sentence.start >= end]
+    if not kept or len(kept) == len(sentences):
+        return None
+    return " ".join(context[sentence.start : sentence.end] for sentence in kept)
+
+
 def read_examples(
-    path: Path, split: str, negatives: float, seed: int, hard: bool = False
+    path: Path, split: str, negatives: float, seed: int, hard: bool = False, cut: float = 0.0
 ) -> tuple[list[Example], list[tuple[str, str, list[str]]]]:
-    """Training pairs for the ``split`` articles, and (question, own paragraph, gold answers) for reading checks."""
+    """Training pairs for the ``split`` articles, and (question, own paragraph, gold answers) for reading checks.
+
+    ``negatives`` is the share of questions also paired with another paragraph of their article,
+    ``cut`` the share also paired with their own paragraph minus the answer's sentences.
+    """
     rng = random.Random(seed)
     examples: list[Example] = []
     checks: list[tuple[str, str, list[str]]] = []
@@ -98,6 +118,10 @@ def read_examples(
                     negative = hardest_negative(qa["question"], answer["text"], others) if hard else rng.choice(others)
                     if negative is not None:
                         examples.append(Example(qa["question"], negative, None))
+                if cut and rng.random() < cut:
+                    remainder = without_answer_sentence(context, start, end)
+                    if remainder is not None and answer["text"].lower() not in remainder.lower():
+                        examples.append(Example(qa["question"], remainder, None))
     return examples, checks
 
 
@@ -185,6 +209,7 @@ def main() -> int:
     parser.add_argument(
         "--hard-negatives", action="store_true", help="pair with the article's paragraph closest to the question (not holding the answer), not a random one"
     )
+    parser.add_argument("--cut-negatives", type=float, default=0.0, help="share of questions also paired with their own paragraph minus the answer's sentences")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: the epochs decide)")
@@ -203,13 +228,14 @@ def main() -> int:
     pad_id = tokenizer.pad_id
     if args.init is not None:
         model = load_reader_net(Path(folder), args.init).train()
-        if model.frozen_layers != args.frozen_layers:
-            parser.error(f"--init {args.init} was trained with {model.frozen_layers} frozen layers, not {args.frozen_layers}")
+        if model.frozen_layers < args.frozen_layers:
+            parser.error(f"--init {args.init} trained layers from {model.frozen_layers} up; freezing {args.frozen_layers} would drop what they learnt")
+        model.freeze_below(args.frozen_layers)
     else:
         model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed, hard=args.hard_negatives)
+    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed, hard=args.hard_negatives, cut=args.cut_negatives)
     _unused, calibration = read_examples(args.data, "calibration", 0.0, args.seed)
     names = trainable_parameter_names(model)
     parameters = dict(model.named_parameters())

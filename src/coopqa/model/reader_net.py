@@ -21,8 +21,12 @@ class ReaderNet(torch.nn.Module):
     def __init__(self, encoder: BertModel, frozen_layers: int) -> None:
         super().__init__()
         self.encoder = encoder
-        self.frozen_layers = frozen_layers
         self.qa = torch.nn.Linear(encoder.config.hidden_size, 2)
+        self.freeze_below(frozen_layers)
+
+    def freeze_below(self, frozen_layers: int) -> None:
+        """Train only the layers from ``frozen_layers`` up: a run may continue an earlier one with more layers unfrozen."""
+        self.frozen_layers = frozen_layers
         for name, parameter in self.encoder.named_parameters():
             parameter.requires_grad = _layer_of(name) >= frozen_layers
 
