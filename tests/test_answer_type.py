@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from coopqa.search import Retriever
-from coopqa.search.answer_type import AnswerKind, expected_kind, span_fits
+from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
 
 from .conftest import PIAF
 
@@ -89,3 +90,30 @@ def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Retriever
     answer = reading_retriever.ask("Quelle est la durée prévue du projet AMEM ?")
     assert answer.abstained and answer.short is None
     assert not reading_retriever.ask("Quel est le budget du projet AMEM ?").abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "echo"),
+    [
+        ("Dans quelle ville suisse s'est tenu le forum de 2011 ?", "en Suisse", True),
+        ("Qui préside le Groupe Thématique Migration des Nations Unies au Maroc ?", "Groupe Thématique Migration", True),
+        ("Quel jour de juin 2013 le partenariat a-t-il été signé ?", "En juin 2013", True),
+        ("Qui préside le Groupe Thématique Migration des Nations Unies au Maroc ?", "L’OIM", False),
+        ("Combien d'axes thématiques structurent l'intervention de l'OIM ?", "3 axes thématiques", False),
+        ("Quel est le budget du projet AMEM ?", "2.400.000 Euros", False),
+        ("Quel est le budget du projet AMEM ?", "de la", False),  # no content word: not judged
+    ],
+)
+def test_a_span_made_of_the_question_words_is_an_echo(question: str, span: str, echo: bool) -> None:
+    assert restates_question(question, span) is echo
+
+
+def test_an_echo_is_skipped_for_the_next_best_span(reading_retriever: Retriever) -> None:
+    """The corpus names the country of the 2011 forum, never its city: the reader's best span is the question's own « Suisse »."""
+    question = "Dans quelle ville suisse s'est tenu le forum de 2011 ?"
+    keeping = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, answer_echo="keep"), reader=reading_retriever.reader)
+    kept = keeping.ask(question).short
+    assert kept is not None and restates_question(question, kept.text)
+    skipped = reading_retriever.ask(question)
+    assert skipped.short is None or not restates_question(question, skipped.short.text)
+    assert reading_retriever.settings.answer_echo == "skip"

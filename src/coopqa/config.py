@@ -26,6 +26,8 @@ MODES = ("hybrid", "dense", "bm25")
 #: ``onnx-int8``: the same with dynamic int8 weights (fastest, slightly different vectors, docs/scaling.md §1);
 #: ``torch``: the sentence-transformers fp32 model.
 BACKENDS = ("onnx", "onnx-int8", "torch")
+#: What the reader does with a span that only repeats the question (``Settings.answer_echo``).
+ECHO_CHOICES = ("skip", "abstain", "keep")
 #: ``on``: the trained reader reads the top passages (short answer, reranking, answer-level abstention);
 #: ``off``: retrieval only, as before the reader existed.
 READER_CHOICES = ("on", "off")
@@ -103,6 +105,10 @@ class Settings:
     #: ``on``: a French or English question asking for a count, an amount, a date or a duration is abstained when the reader's span
     #: holds none (:mod:`coopqa.search.answer_type`); ``off``: the reader's margin alone decides.
     answer_typing: str = "on"
+    #: What the reader does with a span whose every content word is in the question (an echo, never an answer,
+    #: :func:`coopqa.search.answer_type.restates_question`): ``skip`` it for the passage's next best span, ``abstain``,
+    #: or ``keep`` it (the reader alone decides).
+    answer_echo: str = "skip"
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -132,6 +138,8 @@ class Settings:
             raise ConfigError(f"reader_window must be between -1 (whole passage) and 20 sentences, got {self.reader_window}")
         if self.answer_typing not in ("on", "off"):
             raise ConfigError(f"answer_typing must be on or off, got {self.answer_typing!r}")
+        if self.answer_echo not in ECHO_CHOICES:
+            raise ConfigError(f"answer_echo must be one of {', '.join(ECHO_CHOICES)}, got {self.answer_echo!r}")
         if not 1 <= self.reader_passages <= 20 or not -50.0 <= self.reader_threshold <= 50.0:
             raise ConfigError("reader_passages must be between 1 and 20, and reader_threshold between -50 and 50")
         if not self.model.strip():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from coopqa.index import fold_accents
+from coopqa.index import analyse, fold_accents
 
 
 class AnswerKind(Enum):
@@ -105,3 +105,15 @@ def span_fits(kind: AnswerKind | None, span: str) -> bool:
         unit = _TIME_UNIT.search(folded) or _ABBREVIATED_UNIT.search(folded)
         return (bool(_NUMBER.search(folded)) and bool(unit)) or bool(_YEAR_RANGE.search(folded) or _YEAR.search(folded))
     return bool(_DATE.search(folded))
+
+
+def restates_question(question: str, span: str) -> bool:
+    """Whether every content word of ``span`` is already in ``question``: an echo of the question, never its answer.
+
+    Why: on a near-miss the reader often takes the question's own words from the passage (« en Suisse » for
+    « Dans quelle ville suisse… ? », « Groupe Thématique Migration » for « Qui préside le Groupe Thématique
+    Migration ? »). Words are compared as BM25 analyses them (accents folded, stop words out, French stems),
+    so « Suisse » and « suisse » match; a span with no content word is not judged.
+    """
+    words = set(analyse(span))
+    return bool(words) and words <= set(analyse(question))

@@ -11,7 +11,7 @@ the question is abstained even though a passage is on topic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from coopqa.config import Settings
@@ -41,14 +41,21 @@ class Reader:
         """The reader the settings ask for (``None`` when ``reader = off``), exported first if needed."""
         return cls(open_reader(settings, progress=progress)) if settings.reader == "on" else None
 
-    def read(self, question: str, passages: Sequence[str], within: Sequence[tuple[int, int] | None] | None = None) -> Reading:
-        """The best span of each passage; ``within[i]``: a character range of passage ``i`` its span must lie in."""
+    def read(
+        self,
+        question: str,
+        passages: Sequence[str],
+        within: Sequence[tuple[int, int] | None] | None = None,
+        accept: Callable[[int, int, int], bool] | None = None,
+    ) -> Reading:
+        """The best span of each passage; ``within[i]``: a character range of passage ``i`` its span must lie in;
+        ``accept(i, start, end)``: whether a span of passage ``i`` may be the answer (the best accepted one is kept)."""
         if not passages:
             return Reading(())
         windows = make_windows(self.session.tokenizer, question, passages)
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
-        return Reading(tuple(best_spans(windows, start_logits, end_logits, passages, within)))
+        return Reading(tuple(best_spans(windows, start_logits, end_logits, passages, within, accept)))
 
 
 #: The highlight around a short answer stays quotable: at most this many characters.

@@ -14,7 +14,7 @@ how far its best span beats its most confident null (``margin``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,12 +85,18 @@ def batch_arrays(windows: Sequence[Window], pad_id: int) -> tuple[np.ndarray, np
 
 
 def best_spans(
-    windows: Sequence[Window], start_logits: np.ndarray, end_logits: np.ndarray, passages: Sequence[str], within: Sequence[tuple[int, int] | None] | None = None
+    windows: Sequence[Window],
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    passages: Sequence[str],
+    within: Sequence[tuple[int, int] | None] | None = None,
+    accept: Callable[[int, int, int], bool] | None = None,
 ) -> list[Span | None]:
     """The best span of each passage (``None`` when no window offers one), from the windows' logits.
 
     ``within[pair]``, when given, is a character range of that passage the span must lie in (retrieval's
-    answering sentence, for instance); the no-answer score is still the whole passage's.
+    answering sentence, for instance); the no-answer score is still the whole passage's. ``accept(pair, start,
+    end)``, when given, vetoes spans (character offsets in the passage): the best span it accepts is kept.
     """
     best: list[Span | None] = [None] * len(passages)
     nulls = [np.inf] * len(passages)
@@ -100,38 +106,39 @@ def best_spans(
         null = float(starts[0] + ends[0])
         nulls[window.pair] = min(nulls[window.pair], null)
         allowed = within[window.pair] if within is not None else None
-        found = _window_best(window, starts, ends, allowed)
-        if found is None:
-            continue
-        score, first, last = found
         text = passages[window.pair]
-        start, end = _trim(text, *_whole_words(text, window.offsets[first][0], window.offsets[last][1]))
-        if end <= start:
-            continue
-        current = best[window.pair]
-        if current is None or score > current.score:
+        for score, first, last in _window_candidates(window, starts, ends, allowed):
+            current = best[window.pair]
+            if current is not None and score <= current.score:
+                break
+            start, end = _trim(text, *_whole_words(text, window.offsets[first][0], window.offsets[last][1]))
+            if end <= start:
+                break
+            if accept is not None and not accept(window.pair, start, end):
+                continue
             best[window.pair] = Span(window.pair, start, end, score, 0.0)
+            break
     return [None if span is None else Span(span.pair, span.start, span.end, span.score, nulls[span.pair]) for span in best]
 
 
-def _window_best(window: Window, starts: np.ndarray, ends: np.ndarray, allowed: tuple[int, int] | None = None) -> tuple[float, int, int] | None:
-    """The highest start + end pair inside the passage tokens (and the ``allowed`` characters), end after start, at most MAX_ANSWER_TOKENS long."""
+def _window_candidates(window: Window, starts: np.ndarray, ends: np.ndarray, allowed: tuple[int, int] | None = None) -> Iterator[tuple[float, int, int]]:
+    """Start + end pairs inside the passage tokens (and the ``allowed`` characters), end after start, at most MAX_ANSWER_TOKENS long, best first."""
     usable = window.context
     if allowed is not None:
         offsets = np.array(window.offsets, dtype=np.int64).reshape(-1, 2)
         usable = usable & (offsets[:, 0] >= allowed[0]) & (offsets[:, 1] <= allowed[1])
     inside = np.flatnonzero(usable)
     if inside.size == 0:
-        return None
+        return
     top = min(TOP_POSITIONS, inside.size)
     start_candidates = inside[np.argsort(-starts[inside])[:top]]
     end_candidates = inside[np.argsort(-ends[inside])[:top]]
     pairs = (end_candidates[None, :] >= start_candidates[:, None]) & (end_candidates[None, :] - start_candidates[:, None] < MAX_ANSWER_TOKENS)
-    if not pairs.any():
-        return None
     scores = np.where(pairs, starts[start_candidates][:, None] + ends[end_candidates][None, :], -np.inf)
-    first_index, last_index = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    return float(scores[first_index, last_index]), int(start_candidates[first_index]), int(end_candidates[last_index])
+    flat = np.argsort(-scores, axis=None, kind="stable")
+    for index in flat[: int(pairs.sum())]:
+        first_index, last_index = np.unravel_index(int(index), scores.shape)
+        yield float(scores[first_index, last_index]), int(start_candidates[first_index]), int(end_candidates[last_index])
 
 
 _EDGE = " \t\n\r\u00a0,;:.!?()[]\"'’«»-–—"

@@ -29,7 +29,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
-from coopqa.search.answer_type import AnswerKind, expected_kind, span_fits
+from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
@@ -268,7 +268,8 @@ class Retriever:
         0.800 against 0.744. Reading more passages to rerank them never raised hit@1 there.
 
         A span that is not of the ``kind`` the question asks for (a count, an amount, a date, a duration) is a
-        near-miss: "no answer" (:mod:`coopqa.search.answer_type`).
+        near-miss: "no answer" (:mod:`coopqa.search.answer_type`); so is a span that only repeats the question's
+        words, which ``Settings.answer_echo`` skips for the passage's next best span (or abstains on).
 
         Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
         """
@@ -277,8 +278,15 @@ class Retriever:
         passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
         windows = [self._reading_window(int(evidence.candidates[position]), evidence) for position in read]
         texts = [passage.text[start - passage.start : end - passage.start] for passage, (start, end) in zip(passages, windows)]
-        best = self.reader.read(evidence.question, texts).best()
+        question = evidence.question
+
+        def not_an_echo(pair: int, start: int, end: int) -> bool:
+            return not restates_question(question, texts[pair][start:end])
+
+        best = self.reader.read(question, texts, accept=not_an_echo if self.settings.answer_echo == "skip" else None).best()
         if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
+            return order, None
+        if self.settings.answer_echo == "abstain" and restates_question(question, texts[best.pair][best.start : best.end]):
             return order, None
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])
