@@ -49,6 +49,7 @@ def test_config_file_found_in_working_directory_or_named_by_environment(tmp_path
         ({"COOPQA_BACKEND": "onnx-fp16"}, "backend must be one of onnx, onnx-int8, torch, got 'onnx-fp16'"),
         ({"COOPQA_READER_WINDOW": "-2"}, "reader_window must be between -1"),
         ({"COOPQA_ANSWER_TYPING": "yes"}, "answer_typing must be on or off"),
+        ({"COOPQA_FIGURE_DEPTH": "-1"}, "figure_depth must be between 0"),
         ({"COOPQA_ANSWER_ECHO": "drop"}, "answer_echo must be one of skip, abstain, keep"),
     ],
 )

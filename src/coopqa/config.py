@@ -88,6 +88,9 @@ class Settings:
     batch_size: int = _DefaultInt(BACKEND_DEFAULTS["onnx"]["batch_size"])
     #: The encoder implementation, one of :data:`BACKENDS`; part of the index's model id.
     backend: str = "onnx"
+    #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
+    #: ordinal, an amount) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
+    figure_depth: int = 0
     #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r3 weights, on the shipped QA set's
     #: held-out half it gives the short answer (F1 0.579) and a highlight of at most 300 characters that holds the answer
     #: for 79 % of questions (retrieval's own: 43 %), with hit@1 unchanged (README, "Reader").
@@ -134,6 +137,8 @@ class Settings:
             raise ConfigError(f"batch_size must be between 1 and 4096, got {self.batch_size}")
         if self.reader not in READER_CHOICES:
             raise ConfigError(f"reader must be one of {', '.join(READER_CHOICES)}, got {self.reader!r}")
+        if not 0 <= self.figure_depth <= 20:
+            raise ConfigError(f"figure_depth must be between 0 (off) and 20 passages, got {self.figure_depth}")
         if not -1 <= self.reader_window <= 20:
             raise ConfigError(f"reader_window must be between -1 (whole passage) and 20 sentences, got {self.reader_window}")
         if self.answer_typing not in ("on", "off"):

@@ -31,6 +31,7 @@ from coopqa.index import IndexData, analyse, build_index, check_compatible, curr
 from coopqa.model import Embedder
 from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
+from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
 from coopqa.search.reader import Reader, clause_around
@@ -227,6 +228,9 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
+        if mode == "hybrid" and self.settings.figure_depth:
+            shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[: self.settings.figure_depth]]
+            order = figures_first(order, shown, figures(evidence.question))
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)

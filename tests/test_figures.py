@@ -1,0 +1,47 @@
+"""Figures a question names (years, ordinals, amounts) bring the passage that holds them first among the best few."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from coopqa.search import Retriever
+from coopqa.search.figures import figures, figures_first
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ou s'est tenue la 4eme reunion du FMMD ?", {"4"}),
+        ("la quatrième réunion", {"4"}),
+        ("La 10ème édition, co-présidée en 2017-2018", {"10", "2017", "2018"}),
+        ("Le forum 2012, c'était où ?", {"2012"}),
+        ("the tenth edition, the 1st meeting", {"10", "1"}),
+        ("Quel est le budget du projet AMEM ?", set()),
+        ("la toute première édition", {"1"}),
+    ],
+)
+def test_figures_named_in_words_or_digits(text: str, expected: set[str]) -> None:
+    assert figures(text) == expected
+
+
+def test_the_first_passage_holding_every_figure_goes_first() -> None:
+    order = np.array([7, 3, 5])
+    texts = ["La 1ère édition à Bruxelles en 2007.", "La 5ème édition en Suisse en 2011.", "En 2011, autre chose."]
+    assert figures_first(order, texts, figures("le FMMD de 2011, 5e édition")).tolist() == [3, 7, 5]
+    assert figures_first(order, texts, figures("la 1ère édition")).tolist() == [7, 3, 5]  # the best already holds it
+    assert figures_first(order, texts, figures("la 9e édition")).tolist() == [7, 3, 5]  # none holds it
+    assert figures_first(order, texts, frozenset()).tolist() == [7, 3, 5]  # nothing asked
+
+
+def test_a_year_asked_brings_its_edition_first(reading_retriever: Retriever) -> None:
+    """Fusion ranks the passage on the first editions above the one on 2011 (shipped set, q029)."""
+    question = "Dans quel pays a eu lieu le FMMD de 2011 ?"
+    plain = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=0), reader=None)
+    assert "2011" not in plain.ask(question).hits[0].passage.text
+    pinned = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=3), reader=reading_retriever.reader)
+    answer = pinned.ask(question)
+    assert "2011" in answer.hits[0].passage.text
+    assert answer.short is not None and "Suisse" in answer.short.text
