@@ -111,7 +111,8 @@ def test_a_span_made_of_the_question_words_is_an_echo(question: str, span: str, 
 def test_an_echo_is_skipped_for_the_next_best_span(reading_retriever: Retriever) -> None:
     """The corpus names the country of the 2011 forum, never its city: the reader's best span is the question's own « Suisse »."""
     question = "Dans quelle ville suisse s'est tenu le forum de 2011 ?"
-    keeping = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, answer_echo="keep"), reader=reading_retriever.reader)
+    keep = replace(reading_retriever.settings, answer_echo="keep")
+    keeping = Retriever(reading_retriever.data, reading_retriever.embedder, keep, reader=reading_retriever.reader)
     kept = keeping.ask(question).short
     assert kept is not None and restates_question(question, kept.text)
     skipped = reading_retriever.ask(question)
