@@ -14,13 +14,16 @@ from coopqa.search.figures import figures, figures_first
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Ou s'est tenue la 4eme reunion du FMMD ?", {"4"}),
-        ("la quatrième réunion", {"4"}),
-        ("La 10ème édition, co-présidée en 2017-2018", {"10", "2017", "2018"}),
-        ("Le forum 2012, c'était où ?", {"2012"}),
-        ("the tenth edition, the 1st meeting", {"10", "1"}),
+        ("Ou s'est tenue la 4eme reunion du FMMD ?", {"o4"}),
+        ("la quatrième réunion", {"o4"}),
+        ("La 10ème édition, co-présidée en 2017-2018", {"o10", "y2017", "y2018"}),
+        ("Le forum 2012, c'était où ?", {"y2012"}),
+        ("the tenth edition, the 3rd meeting", {"o10", "o3"}),
         ("Quel est le budget du projet AMEM ?", set()),
-        ("la toute première édition", {"1"}),
+        # no edition's number: « première » means earliest, « dix-huitième » is no « huitième », bare numbers name anything
+        ("la toute première édition, sa première saison", set()),
+        ("au dix-huitième siècle", set()),
+        ("les 4 jours de Dunkerque, 2.400.000 Euros, 1,8 milliard", set()),
     ],
 )
 def test_figures_named_in_words_or_digits(text: str, expected: set[str]) -> None:

@@ -89,7 +89,7 @@ class Settings:
     #: The encoder implementation, one of :data:`BACKENDS`; part of the index's model id.
     backend: str = "onnx"
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
-    #: ordinal, an amount) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
+    #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
     #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r3 weights, on the shipped QA set's
     #: held-out half it gives the short answer (F1 0.579) and a highlight of at most 300 characters that holds the answer

@@ -1,7 +1,7 @@
-"""The figures a question pins down (a year, an edition's ordinal, an amount), and the passage that holds them.
+"""The figures a question pins down (a year, an edition's ordinal), and the passage that holds them.
 
 Why: the shipped corpus's neighbouring passages on one subject differ mostly by such figures (the forum's
-editions, one a year and each with its number; the EU programmes, each with its amount and year), and
+editions, one a year and each with its number; the EU programmes, each signed in its year), and
 retrieval's rank-1 misses are mostly a neighbour: « Dans quel pays a eu lieu le FMMD de 2011 ? » first
 finds the passage about the first editions. Similarity weighs the one token « 2011 » among twenty, and an
 ordinal is written « 10ème », « 10e » or « dixième », which BM25 does not match. So among retrieval's best
@@ -18,12 +18,10 @@ import numpy as np
 
 from coopqa.search.answer_type import fold
 
+#: Ordinals from « deuxième » up: « premier » / « première » / « first » mostly mean "earliest" or "leading"
+#: (« sa première saison », « fini premier »), not an edition's number.
 _ORDINAL_WORDS = {
-    "premier": "1",
-    "premiere": "1",
     "deuxieme": "2",
-    "second": "2",
-    "seconde": "2",
     "troisieme": "3",
     "quatrieme": "4",
     "cinquieme": "5",
@@ -34,7 +32,6 @@ _ORDINAL_WORDS = {
     "dixieme": "10",
     "onzieme": "11",
     "douzieme": "12",
-    "first": "1",
     "third": "3",
     "fourth": "4",
     "fifth": "5",
@@ -46,15 +43,20 @@ _ORDINAL_WORDS = {
     "eleventh": "11",
     "twelfth": "12",
 }
-_ORDINAL_WORD = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)})\b")
-#: A number, with the ordinal ending it may carry (« 10ème », « 10e », « 1er », « 10th »).
-_FIGURE = re.compile(r"\b(\d+)(?:e|eme|er|ere|th|st|nd|rd)?\b")
+#: A whole ordinal word: « dix-huitième » is no « huitième ».
+_ORDINAL_WORD = re.compile(rf"(?<![\w-])({'|'.join(_ORDINAL_WORDS)})\b")
+#: An ordinal in digits (« 10ème », « 10e », « 2nd », « 10th »), from 2 up.
+_ORDINAL_DIGITS = re.compile(r"\b([2-9]|[1-9]\d)(?:e|eme|nd|rd|th)\b")
+#: A year: bare small numbers (« les 4 jours », « 3 villes ») name too many other things to pin a passage.
+_YEAR = re.compile(r"\b((?:1[5-9]|20)\d\d)\b")
 
 
 def figures(text: str) -> frozenset[str]:
-    """The numbers ``text`` names, ordinals written in words (French or English) included, as digit strings."""
+    """The years and ordinals ``text`` names, as ``"y2011"`` and ``"o10"`` (« 10ème », « dixième » and « 10th » are one)."""
     folded = fold(text)
-    return frozenset(_FIGURE.findall(folded)) | {_ORDINAL_WORDS[word] for word in _ORDINAL_WORD.findall(folded)}
+    years = {f"y{year}" for year in _YEAR.findall(folded)}
+    ordinals = {f"o{number}" for number in _ORDINAL_DIGITS.findall(folded)} | {f"o{_ORDINAL_WORDS[word]}" for word in _ORDINAL_WORD.findall(folded)}
+    return frozenset(years | ordinals)
 
 
 def figures_first(order: np.ndarray, texts: Sequence[str], asked: frozenset[str]) -> np.ndarray:
