@@ -18,7 +18,17 @@ COOPQA = str(Path(sys.executable).parent / "coopqa")
 
 
 @pytest.mark.parametrize(
-    "question", ["Et la quatrième ?", "Quelle est sa durée ?", "Qui l'a signé ?", "Et celle de l'OIM ?", "C'était quand ?", "Pour combien de temps ?"]
+    "question",
+    [
+        "Et la quatrième ?",
+        "Quelle est sa durée ?",
+        "Qui l'a signé ?",
+        "Et celle de l'OIM ?",
+        "C'était quand ?",
+        "Pour combien de temps ?",
+        "وأي حكومة أطلقت مساره بعد ذلك؟",  # « And which government then launched its process? »: long, but opens on و
+        "And the fourth?",
+    ],
 )
 def test_elliptical_and_pronoun_questions_are_follow_ups(question: str) -> None:
     assert is_follow_up(question)
@@ -31,6 +41,8 @@ def test_elliptical_and_pronoun_questions_are_follow_ups(question: str) -> None:
         "Depuis quand le Maroc est-il membre de l'OIM ?",
         "Le projet IRAM s'est terminé quand ?",
         "Que signifie le sigle PISERUMA ?",
+        "ما هي الميزانية الإجمالية لمشروع AMEM؟",
+        "وزارة الشؤون الخارجية، ما هو دورها في مشروع AMEM؟",  # a word that starts with و is no conjunction
     ],
 )
 def test_questions_that_stand_alone_are_not(question: str) -> None:
