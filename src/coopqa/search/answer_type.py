@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 from coopqa.index import analyse, fold_accents
 
@@ -115,5 +116,11 @@ def restates_question(question: str, span: str) -> bool:
     Migration ? »). Words are compared as BM25 analyses them (accents folded, stop words out, French stems),
     so « Suisse » and « suisse » match; a span with no content word is not judged.
     """
-    words = set(analyse(span))
-    return bool(words) and words <= set(analyse(question))
+    words = _content_words(span)
+    return bool(words) and words <= _content_words(question)
+
+
+@lru_cache(maxsize=256)
+def _content_words(text: str) -> frozenset[str]:
+    """Cached: the reader checks one question against each of its candidate spans in turn."""
+    return frozenset(analyse(text))

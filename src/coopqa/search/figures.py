@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,8 +52,12 @@ _ORDINAL_DIGITS = re.compile(r"\b([2-9]|[1-9]\d)(?:e|eme|nd|rd|th)\b")
 _YEAR = re.compile(r"\b((?:1[5-9]|20)\d\d)\b")
 
 
+@lru_cache(maxsize=1024)
 def figures(text: str) -> frozenset[str]:
-    """The years and ordinals ``text`` names, as ``"y2011"`` and ``"o10"`` (« 10ème », « dixième » and « 10th » are one)."""
+    """The years and ordinals ``text`` names, as ``"y2011"`` and ``"o10"`` (« 10ème », « dixième » and « 10th » are one).
+
+    Cached: the same few passages are checked against every question that names a figure.
+    """
     folded = fold(text)
     years = {f"y{year}" for year in _YEAR.findall(folded)}
     ordinals = {f"o{number}" for number in _ORDINAL_DIGITS.findall(folded)} | {f"o{_ORDINAL_WORDS[word]}" for word in _ORDINAL_WORD.findall(folded)}
