@@ -67,6 +67,16 @@ def test_follow_up_cites_the_right_passage(retriever: Retriever) -> None:
     assert not durée.abstained and "SHARAKA" in durée.searched
 
 
+def test_a_follow_up_gets_its_short_answer_read_from_the_question_as_asked(reading_retriever: Retriever) -> None:
+    # Read as searched (« Quel était le budget … ? Et sa durée ? ») the reader answers the budget; read as asked, the duration.
+    durée = reading_retriever.ask("Et sa durée ?", history=["Quel était le budget du projet SHARAKA ?"])
+    assert durée.short is not None and "3 ans" in durée.short.text and "271" not in durée.short.text
+    record = answer_to_json(durée)
+    assert record["answer"]["text"] == durée.short.text and record["answer"]["passage_rank"] == 1
+    passage = durée.hits[0].passage
+    assert passage.text[durée.short.start - passage.start : durée.short.end - passage.start] == durée.short.text
+
+
 def test_unrelated_history_does_not_move_a_standalone_question(retriever: Retriever) -> None:
     question = "Depuis quand le Maroc est-il membre de l'OIM ?"
     alone, after = retriever.ask(question), retriever.ask(question, history=["Qui finance le projet AMEM ?", "Et le budget ?"])
