@@ -19,6 +19,10 @@ from .conftest import PIAF
         ("Quel est le budget du projet AMEM ?", AnswerKind.AMOUNT),
         ("Combien coûte le projet Vivre Ensemble ?", AnswerKind.AMOUNT),
         ("Combien de pays ont participé à la réunion ?", AnswerKind.COUNT),
+        ("Combien gagnait-elle ?", AnswerKind.AMOUNT),  # a bare « combien » may ask for money
+        ("Combien d'euros l'UE a-t-elle versés ?", AnswerKind.AMOUNT),
+        ("Quelle part des 35 M€ est réservée au retour volontaire ?", AnswerKind.AMOUNT),
+        ("Quel pourcentage du budget va au Maroc ?", AnswerKind.AMOUNT),
         ("Quelle est la durée prévue du projet AMEM ?", AnswerKind.DURATION),
         ("Combien de temps doit durer le projet ?", AnswerKind.DURATION),
         ("Quand l'accord de siège a-t-il été signé ?", AnswerKind.DATE),
@@ -39,6 +43,7 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: AnswerKind 
         ("What was the budget of the PISERUMA programme?", "en", AnswerKind.AMOUNT),
         ("When was the Global Compact adopted?", "en", AnswerKind.DATE),
         ("How many ILO conventions has Morocco ratified?", "en", AnswerKind.COUNT),
+        ("How many euros did the EU give?", "en", AnswerKind.AMOUNT),
         ("Who funds the AMEM project?", "en", None),
         ("كم كانت ميزانية برنامج PISERUMA؟", "ar", None),  # Arabic rules gained nothing on the fit half: not typed
     ],
@@ -56,6 +61,8 @@ def test_english_questions_are_typed_too(question: str, language: str, kind: Ans
         (AnswerKind.COUNT, "trois pays", True),
         (AnswerKind.COUNT, "une vingtaine d’organisations", True),
         (AnswerKind.COUNT, "des migrants", False),
+        (AnswerKind.COUNT, "1,8 milliard d’Euros", False),  # a sum is not a number of countries
+        (AnswerKind.COUNT, "600 projets", True),
         (AnswerKind.DURATION, "36 mois", True),
         (AnswerKind.DURATION, "trois ans", True),
         (AnswerKind.DURATION, "Renforcer les instruments", False),

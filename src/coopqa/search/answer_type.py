@@ -37,6 +37,8 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
 _TIME_UNIT = re.compile(r"\b(ans?|annees?|mois|semaines?|jours?|heures?|minutes?|secondes?|decennies?|siecles?|millenaires?)\b")
+#: A sum of money (« livres » and « francs » are left out: books and people are counted too).
+_MONEY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?)\b|[€$£]")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _ABBREVIATED_UNIT = re.compile(r"\d\s*(j|h|min|mn|s|sec)\b")
 _YEAR_RANGE = re.compile(r"\b(1[89]|20)\d\d\s*(-|–|a|au|et)\s*((1[89]|20)?\d\d)\b")
@@ -48,11 +50,20 @@ _DATE = re.compile(
 #: an amount. English questions are read against the same French passages, so their spans are French. Measured on the
 #: fit halves (``coopqa eval qa/coopqa-en.jsonl --half fit``, ``COOPQA_ANSWER_TYPING=off`` against on): English
 #: unanswerable abstained 12.5 % → 25 %, answerable unchanged; Arabic rules (كم, متى, مدة, ميزانية) changed nothing
-#: on its fit half, so Arabic is not typed.
+#: on its fit half, so Arabic is not typed. Shares (« quelle part ») as amounts and counts that refuse sums of money, on the
+#: shipped set plus the 64 on-topic questions: unanswerable abstained fit 46.2 % → 53.8 %, held-out 42.2 % → 44.4 %,
+#: answerable unchanged.
 _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
     "fr": (
         (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien de temps)\b")),  # « combien de jours » names its unit: a count
-        (AnswerKind.AMOUNT, re.compile(r"\b(budget|montant|cout|coute|coutera|combien d'argent|enveloppe financiere)\b")),
+        (
+            AnswerKind.AMOUNT,
+            re.compile(
+                r"\b(budget|montant|cout|coute|coutera|combien d'argent|enveloppe financiere"
+                r"|quelle part|quel pourcentage|quelle proportion|quelle somme|quelle fraction"
+                r"|combien d'euros|combien de (dollars|dirhams|francs|livres))\b"
+            ),
+        ),
         (
             AnswerKind.DATE,
             re.compile(
@@ -60,11 +71,12 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
                 r"|a quelle date|a quelles dates|depuis quelle annee|en quel mois)\b"
             ),
         ),
-        (AnswerKind.COUNT, re.compile(r"\bcombien\b")),
+        (AnswerKind.COUNT, re.compile(r"\bcombien (de |d')")),
+        (AnswerKind.AMOUNT, re.compile(r"\bcombien\b")),  # « Combien gagnait-elle ? »: a number, maybe of money
     ),
     "en": (
         (AnswerKind.DURATION, re.compile(r"\b(how long|duration|how many (years|months|weeks|days))\b")),
-        (AnswerKind.AMOUNT, re.compile(r"\b(budget|how much|cost|costs|amount|worth)\b")),
+        (AnswerKind.AMOUNT, re.compile(r"\b(budget|how much|cost|costs|amount|worth|how many (euros|dollars|dirhams|pounds))\b")),
         (AnswerKind.DATE, re.compile(r"^(when|since when)\b|\b(what|which|in what|in which|on what) (year|date|dates|day|month)\b")),
         (AnswerKind.COUNT, re.compile(r"\bhow many\b")),
     ),
@@ -100,7 +112,9 @@ def span_fits(kind: AnswerKind | None, span: str) -> bool:
     if kind is None:
         return True
     folded = fold(span)
-    if kind in (AnswerKind.COUNT, AnswerKind.AMOUNT):
+    if kind is AnswerKind.COUNT:  # « Combien de pays… ? » counts things: « 1,8 milliard d'euros » is not a number of countries
+        return bool(_NUMBER.search(folded)) and not _MONEY.search(folded)
+    if kind is AnswerKind.AMOUNT:
         return bool(_NUMBER.search(folded))
     if kind is AnswerKind.DURATION:  # a number with its unit, a span of years (« 2017-2020 »), or a start (« depuis 1998 »)
         unit = _TIME_UNIT.search(folded) or _ABBREVIATED_UNIT.search(folded)
