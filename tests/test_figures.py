@@ -24,6 +24,12 @@ from coopqa.search.figures import figures, figures_first
         ("la toute première édition, sa première saison", set()),
         ("au dix-huitième siècle", set()),
         ("les 4 jours de Dunkerque, 2.400.000 Euros, 1,8 milliard", set()),
+        # Arabic ordinals, with the article, a glued conjunction, feminine forms and the teens
+        ("والرابع؟", {"o4"}),
+        ("في أي بلد جرت الدورة الخامسة للـ FMMD؟", {"o5"}),
+        ("والدورة الحادية عشرة، تحت أي شعار انعقدت؟", {"o11"}),
+        ("الاجتماع الثاني عشر سنة 2018", {"o12", "y2018"}),
+        ("الحادي", set()),
     ],
 )
 def test_figures_named_in_words_or_digits(text: str, expected: set[str]) -> None:
@@ -48,3 +54,14 @@ def test_a_year_asked_brings_its_edition_first(reading_retriever: Retriever) -> 
     answer = pinned.ask(question)
     assert "2011" in answer.hits[0].passage.text
     assert answer.short is not None and "Suisse" in answer.short.text
+
+
+def test_an_english_follow_up_finds_its_edition_by_its_ordinal(retriever: Retriever) -> None:
+    """« fourth » cannot match « quatrième » lexically, and English is ranked by meaning: the figure does it (en-c001)."""
+    history = ["Where was the third GFMD meeting held?"]
+    answer = retriever.ask("And the fourth?", history=history)
+    assert answer.language == "en" and "Mexico 2010" in answer.hits[0].passage.text
+    arabic = retriever.ask("والرابع؟", history=["أين انعقد الاجتماع الثالث للمنتدى العالمي للهجرة والتنمية؟"])
+    assert arabic.language == "ar" and "Mexico 2010" in arabic.hits[0].passage.text
+    french_off = Retriever(retriever.data, retriever.embedder, replace(retriever.settings, figure_depth=0))
+    assert french_off.ask("And the fourth?", history=history).hits[0].passage.text == answer.hits[0].passage.text  # English keeps its own depth

@@ -46,6 +46,10 @@ _ORDINAL_WORDS = {
 }
 #: A whole ordinal word: « dix-huitième » is no « huitième ».
 _ORDINAL_WORD = re.compile(rf"(?<![\w-])({'|'.join(_ORDINAL_WORDS)})\b")
+#: Arabic ordinals from the 2nd to the 12th, masculine or feminine, with the article and maybe a glued « و », « ف », « ب »
+#: or « ل » (« والرابع ؟ », « الدورة الحادية عشرة »): Arabic questions are matched to French passages by these figures.
+_ARABIC_ORDINAL_STEMS = {"ثاني": 2, "ثالث": 3, "رابع": 4, "خامس": 5, "سادس": 6, "سابع": 7, "ثامن": 8, "تاسع": 9, "عاشر": 10, "حادي": 1}
+_ARABIC_ORDINAL = re.compile(rf"(?<!\w)[وفبل]?ال({'|'.join(_ARABIC_ORDINAL_STEMS)})ة?(\s+عشرة?)?(?!\w)")
 #: An ordinal in digits (« 10ème », « 10e », « 2nd », « 10th »), from 2 up.
 _ORDINAL_DIGITS = re.compile(r"\b([2-9]|[1-9]\d)(?:e|eme|nd|rd|th)\b")
 #: A year: bare small numbers (« les 4 jours », « 3 villes ») name too many other things to pin a passage.
@@ -61,6 +65,10 @@ def figures(text: str) -> frozenset[str]:
     folded = fold(text)
     years = {f"y{year}" for year in _YEAR.findall(folded)}
     ordinals = {f"o{number}" for number in _ORDINAL_DIGITS.findall(folded)} | {f"o{_ORDINAL_WORDS[word]}" for word in _ORDINAL_WORD.findall(folded)}
+    for stem, teen in _ARABIC_ORDINAL.findall(folded):
+        number = _ARABIC_ORDINAL_STEMS[stem] + (10 if teen else 0)
+        if number >= 2:  # « الحادي » alone is no ordinal of an edition
+            ordinals.add(f"o{number}")
     return frozenset(years | ordinals)
 
 

@@ -69,6 +69,8 @@ class LanguagePolicy:
     offset: np.ndarray | None = field(default=None, compare=False, repr=False)
     #: The reader's "no answer" margin for this language (see ``Settings.reader_threshold``); ``None``: the settings' (French) one.
     reader_threshold: float | None = None
+    #: How many of the best passages figures-first looks at (:mod:`coopqa.search.figures`); ``None``: ``Settings.figure_depth``.
+    figure_depth: int | None = None
 
     @property
     def right_to_left(self) -> bool:
@@ -88,10 +90,17 @@ CROSS_LINGUAL_FUSION = Fusion(passage_dense=0.125, passage_lexical=0.0, sentence
 #: abstained within 3 % or, when retrieval's rule with the laxest margin already exceeds that, no higher
 #: (``qa/calibrate_language_reader.py``). Most English and Arabic answerable questions read with margins as high as
 #: French ones, a few far below any useful cut, hence the low values: the reader gives their short answer and rarely abstains.
+#: Figures first (``figure_depth``): a figure is the one thing of an English or Arabic question the French passages hold
+#: as it is written (« 2011 », « 4ème » for « fourth » or « الرابع »). Depth 3 against off, on the fit halves: English
+#: follow-ups hit@1 0.429 → 0.643, Arabic standalone conversations 0.714 → 0.857, the English and Arabic QA sets unchanged
+#: (held-out: English unchanged, Arabic follow-ups 0.286 → 0.357). French keeps ``Settings.figure_depth`` (off: PIAF).
+CROSS_LINGUAL_FIGURE_DEPTH = 3
 POLICIES: dict[str, LanguagePolicy] = {
     "fr": LanguagePolicy("fr", True),
-    "en": LanguagePolicy("en", True, CROSS_LINGUAL_FUSION, 1.65, reader_threshold=-15.0),
-    "ar": LanguagePolicy("ar", True, CROSS_LINGUAL_FUSION, 1.59, np.asarray(OFFSETS["ar"], dtype=np.float32), reader_threshold=-11.5),
+    "en": LanguagePolicy("en", True, CROSS_LINGUAL_FUSION, 1.65, reader_threshold=-15.0, figure_depth=CROSS_LINGUAL_FIGURE_DEPTH),
+    "ar": LanguagePolicy(
+        "ar", True, CROSS_LINGUAL_FUSION, 1.59, np.asarray(OFFSETS["ar"], dtype=np.float32), reader_threshold=-11.5, figure_depth=CROSS_LINGUAL_FIGURE_DEPTH
+    ),
 }
 CALIBRATED = tuple(POLICIES)
 #: Languages no set measured: answered the cross-lingual way, with the laxer of the measured thresholds.
@@ -116,7 +125,9 @@ def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.nda
 
 def policy_for(language: str) -> LanguagePolicy:
     """The policy of a detected language code (an uncalibrated one gets the cross-lingual policy)."""
-    return POLICIES.get(language) or LanguagePolicy(language, False, CROSS_LINGUAL_FUSION, UNCALIBRATED_ZSCORE, reader_threshold=UNCALIBRATED_READER_THRESHOLD)
+    return POLICIES.get(language) or LanguagePolicy(
+        language, False, CROSS_LINGUAL_FUSION, UNCALIBRATED_ZSCORE, reader_threshold=UNCALIBRATED_READER_THRESHOLD, figure_depth=CROSS_LINGUAL_FIGURE_DEPTH
+    )
 
 
 class LanguageDetector:

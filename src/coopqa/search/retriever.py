@@ -228,9 +228,12 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
-        if mode == "hybrid" and self.settings.figure_depth:
-            shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[: self.settings.figure_depth]]
-            order = figures_first(order, shown, figures(evidence.question))
+        depth = self.settings.figure_depth if policy is None or policy.figure_depth is None else policy.figure_depth
+        if mode == "hybrid" and depth:
+            shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
+            # A follow-up's own figure (« Et la quatrième ? ») replaces its topic's (« la troisième réunion »).
+            own_figures = figures(evidence.parts[-1]) if evidence.parts else frozenset()
+            order = figures_first(order, shown, own_figures or figures(evidence.question))
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
