@@ -229,16 +229,18 @@ class Retriever:
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
         depth = self.settings.figure_depth if policy is None or policy.figure_depth is None else policy.figure_depth
+        # A follow-up's own figure (« Et la quatrième ? ») replaces its topic's (« la troisième réunion »).
+        asked_figures = (figures(evidence.parts[-1]) if evidence.parts else frozenset()) or figures(evidence.question)
         if mode == "hybrid" and depth:
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
-            # A follow-up's own figure (« Et la quatrième ? ») replaces its topic's (« la troisième réunion »).
-            own_figures = figures(evidence.parts[-1]) if evidence.parts else frozenset()
-            order = figures_first(order, shown, own_figures or figures(evidence.question))
+            order = figures_first(order, shown, asked_figures)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
-        short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         follow_up = len(evidence.parts) > 1
+        if mode == "hybrid" and policy is not None and policy.figures_required and not follow_up and best is not None:
+            abstained = abstained or not asked_figures <= figures(best.text)  # « the 12th forum »: no passage names a 12th
+        short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
         # too (short-answer F1 0.542 and 0.372 with r3, qa/calibrate_language_reader.py). A follow-up is read as it was
         # asked (« Quelle est sa durée ? »), against the passage its conversation found: on the fit half of the
