@@ -12,7 +12,7 @@ does, or none does, the order stays retrieval's.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -72,12 +72,17 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(years | ordinals)
 
 
-def figures_first(order: np.ndarray, texts: Sequence[str], asked: frozenset[str]) -> np.ndarray:
-    """``order`` with the first of the passages whose ``texts`` are given (its best ones) that holds every ``asked`` figure moved to the front."""
+def figures_first(
+    order: np.ndarray, texts: Sequence[str], asked: frozenset[str], held: Callable[[str], frozenset[str]] = figures
+) -> np.ndarray:
+    """``order`` with the first of the passages whose ``texts`` are given (its best ones) that holds every ``asked`` figure moved to the front.
+
+    ``held`` reads what a passage holds (its figures; the retriever adds the organisations it names).
+    """
     if not asked or not texts:
         return order
     for position, text in enumerate(texts):
-        if asked <= figures(text):
+        if asked <= held(text):
             if position == 0:
                 return order
             chosen = order[position]

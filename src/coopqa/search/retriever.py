@@ -34,6 +34,7 @@ from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
+from coopqa.search.organisations import asked_organisations, named_organisations
 from coopqa.search.reader import Reader, clause_around
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
@@ -233,7 +234,9 @@ class Retriever:
         asked_figures = (figures(evidence.parts[-1]) if evidence.parts else frozenset()) or figures(evidence.question)
         if mode == "hybrid" and depth:
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
-            order = figures_first(order, shown, asked_figures)
+            # English and Arabic questions also pin the organisations they name (« ILO » is the corpus's « OIT »).
+            pinned = asked_figures | asked_organisations(evidence.parts[-1] if evidence.parts else evidence.question, policy.language if policy else "fr")
+            order = figures_first(order, shown, pinned, held=_figures_and_organisations)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
@@ -407,6 +410,10 @@ class _Evidence:
     top_sentence_lexical: float
     #: What the search was made of: the question, or for a follow-up its conversation's topic and the question (see :meth:`Retriever._abstains`).
     parts: tuple[str, ...] = ()
+
+
+def _figures_and_organisations(text: str) -> frozenset[str]:
+    return figures(text) | named_organisations(text)
 
 
 def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float) -> tuple[int, int]:
