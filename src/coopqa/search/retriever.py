@@ -33,8 +33,8 @@ from coopqa.search.answer_type import AnswerKind, expected_kind, restates_questi
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
+from coopqa.search.glossary import asked_names, corpus_names
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
-from coopqa.search.organisations import asked_organisations, named_organisations
 from coopqa.search.reader import Reader, clause_around
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
@@ -234,9 +234,9 @@ class Retriever:
         asked_figures = (figures(evidence.parts[-1]) if evidence.parts else frozenset()) or figures(evidence.question)
         if mode == "hybrid" and depth:
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
-            # English and Arabic questions also pin the organisations they name (« ILO » is the corpus's « OIT »).
-            pinned = asked_figures | asked_organisations(evidence.parts[-1] if evidence.parts else evidence.question, policy.language if policy else "fr")
-            order = figures_first(order, shown, pinned, held=_figures_and_organisations)
+            # English and Arabic questions also pin the names they use (« ILO » is the corpus's « OIT », « Athens » its « Athènes »).
+            pinned = asked_figures | asked_names(evidence.parts[-1] if evidence.parts else evidence.question, policy.language if policy else "fr")
+            order = figures_first(order, shown, pinned, held=_figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
@@ -412,8 +412,8 @@ class _Evidence:
     parts: tuple[str, ...] = ()
 
 
-def _figures_and_organisations(text: str) -> frozenset[str]:
-    return figures(text) | named_organisations(text)
+def _figures_and_names(text: str) -> frozenset[str]:
+    return figures(text) | corpus_names(text)
 
 
 def _highlight_choice(cosines: np.ndarray, lexical: np.ndarray, top_lexical: float) -> tuple[int, int]:
