@@ -23,6 +23,9 @@ from coopqa.search.glossary import asked_names, corpus_names
         ("Which Swiss city hosted the 2011 forum?", "en", {"place:Suisse"}),
         ("What was the Greek presidency's theme?", "en", {"place:Grece"}),
         ("ما هي المشاريع المالية؟", "ar", set()),  # « مالي » (financial) is no Mali: Mali is left out
+        ("Who sits on the GFMD Troika?", "en", {"body:Troika"}),
+        ("ممن تتكون ترويكا الـ FMMD؟", "ar", {"body:Troika"}),
+        ("أين يجتمع «أصدقاء المنتدى»؟", "ar", {"body:AmisForum"}),
         ("What about Australia?", "en", set()),  # a place the corpus never names pins nothing
         ("Quand l'OIT a-t-elle été créée ?", "fr", set()),  # French questions are matched by BM25 already
     ],
@@ -44,3 +47,9 @@ def test_an_arabic_question_on_the_ilo_finds_the_ilo_passage(retriever: Retrieve
     """« When was the ILO founded? » in Arabic first found « Fondée en 1951, l'OIM… » (ar-q042)."""
     answer = retriever.ask("متى تأسست منظمة العمل الدولية؟")
     assert answer.language == "ar" and "1919" in answer.hits[0].passage.text
+
+
+def test_an_arabic_follow_up_pins_the_body_its_topic_names(retriever: Retriever) -> None:
+    """« وما هي مهمتها؟ » (and what is it for?) names nothing: its topic's « ترويكا » (Troika) pins the passage (ar-c005)."""
+    answer = retriever.ask("وما هي مهمتها؟", history=["ممن تتكون ترويكا الـ FMMD؟"])
+    assert answer.language == "ar" and "Troïka" in answer.hits[0].passage.text

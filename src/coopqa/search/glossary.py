@@ -8,6 +8,10 @@ host countries and cities), so a question's « ILO » or « منظمة العم�
 « OIT » and, like a year or an ordinal (:mod:`coopqa.search.figures`), brings the passage that names it
 first among the best few. A bilingual glossary is the oldest tool of cross-language retrieval; this one
 holds only the names the corpus itself uses (an unknown name pins nothing).
+
+Measured on the fit halves of the English and Arabic sets (README, "Languages and follow-ups"): organisations
+raised Arabic hit@1 0.867 → 0.933; places, English follow-ups 0.643 → 0.714; the forum's bodies with a
+follow-up pinning its topic's names, Arabic follow-ups 0.600 → 0.800. Held-out halves unchanged or better.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ _NAMES: dict[str, tuple[str, str, str]] = {
         r"ligue des etats arabes|ligue arabe",
     ),
 }
+#: The forum's named bodies, which the corpus calls by their French (or English) names.
+_BODIES: dict[str, tuple[str, str, str]] = {
+    "Troika": (r"\btroika\b", r"ترويكا", r"\btroika\b"),
+    "AmisForum": (r"friends of the forum", r"أصدقاء المنتدى|اصدقاء المنتدى", r"amis du forum"),
+    "BusinessMechanism": (r"business mechanism|private sector", r"القطاع الخاص", r"business mechanism|secteur prive"),
+}
 #: The places the corpus names (the forum's hosts and cities, the partners of its projects), the same way. « Mali » is
 #: left out: « مالي » is also Arabic for "financial".
 _PLACES: dict[str, tuple[str, str, str]] = {
@@ -75,7 +85,11 @@ _PLACES: dict[str, tuple[str, str, str]] = {
     "NewYork": (r"\bnew york\b", r"نيويورك", r"\bnew york\b"),
     "Rabat": (r"\brabat\b", r"الرباط", r"\brabat\b"),
 }
-_GLOSSARY = {f"org:{name}": forms for name, forms in _NAMES.items()} | {f"place:{name}": forms for name, forms in _PLACES.items()}
+_GLOSSARY = (
+    {f"org:{name}": forms for name, forms in _NAMES.items()}
+    | {f"place:{name}": forms for name, forms in _PLACES.items()}
+    | {f"body:{name}": forms for name, forms in _BODIES.items()}
+)
 _QUESTION_PATTERNS = {
     "en": {key: re.compile(forms[0]) for key, forms in _GLOSSARY.items()},
     "ar": {key: re.compile(forms[1]) for key, forms in _GLOSSARY.items()},

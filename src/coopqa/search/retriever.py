@@ -230,12 +230,15 @@ class Retriever:
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
         depth = self.settings.figure_depth if policy is None or policy.figure_depth is None else policy.figure_depth
-        # A follow-up's own figure (« Et la quatrième ? ») replaces its topic's (« la troisième réunion »).
+        # What the question pins down: the years and ordinals it names and, in English or Arabic, the corpus's names it
+        # uses (« ILO » is the corpus's « OIT », « Athens » its « Athènes »). A follow-up's own (« Et la quatrième ? »)
+        # replace its topic's (« la troisième réunion »); without any, it pins its topic's.
+        language = CORPUS_LANGUAGE if policy is None else policy.language
         asked_figures = (figures(evidence.parts[-1]) if evidence.parts else frozenset()) or figures(evidence.question)
         if mode == "hybrid" and depth:
+            own = (figures(evidence.parts[-1]) | asked_names(evidence.parts[-1], language)) if evidence.parts else frozenset()
+            pinned = own or (figures(evidence.question) | asked_names(evidence.question, language))
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
-            # English and Arabic questions also pin the names they use (« ILO » is the corpus's « OIT », « Athens » its « Athènes »).
-            pinned = asked_figures | asked_names(evidence.parts[-1] if evidence.parts else evidence.question, policy.language if policy else "fr")
             order = figures_first(order, shown, pinned, held=_figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
@@ -253,7 +256,6 @@ class Retriever:
         # follow-up "no answer" only means no short answer (``answer: null``), the passages stay.
         if self.reader is not None and not abstained:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
-            language = CORPUS_LANGUAGE if policy is None else policy.language
             asked = evidence.parts[-1] if evidence.parts else evidence.question
             kind = expected_kind(asked, language) if self.settings.answer_typing == "on" else None
             order, short_span = self._read(evidence, order, threshold, asked, kind)
