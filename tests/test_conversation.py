@@ -28,6 +28,8 @@ COOPQA = str(Path(sys.executable).parent / "coopqa")
         "Pour combien de temps ?",
         "وأي حكومة أطلقت مساره بعد ذلك؟",  # « And which government then launched its process? »: long, but opens on و
         "And the fourth?",
+        "And who proposed setting it up?",  # long, but opens on « And »
+        "What about the Athens meeting?",
     ],
 )
 def test_elliptical_and_pronoun_questions_are_follow_ups(question: str) -> None:
@@ -43,6 +45,8 @@ def test_elliptical_and_pronoun_questions_are_follow_ups(question: str) -> None:
         "Que signifie le sigle PISERUMA ?",
         "ما هي الميزانية الإجمالية لمشروع AMEM؟",
         "وزارة الشؤون الخارجية، ما هو دورها في مشروع AMEM؟",  # a word that starts with و is no conjunction
+        "Android apps for the AMEM project?",  # « and » inside a word opens nothing
+        "Which country hosted the 7th Global Forum on Migration and Development?",
     ],
 )
 def test_questions_that_stand_alone_are_not(question: str) -> None:
