@@ -53,3 +53,9 @@ def test_an_arabic_follow_up_pins_the_body_its_topic_names(retriever: Retriever)
     """« وما هي مهمتها؟ » (and what is it for?) names nothing: its topic's « ترويكا » (Troika) pins the passage (ar-c005)."""
     answer = retriever.ask("وما هي مهمتها؟", history=["ممن تتكون ترويكا الـ FMMD؟"])
     assert answer.language == "ar" and "Troïka" in answer.hits[0].passage.text
+
+
+def test_a_foreign_question_naming_a_body_its_best_passage_does_not_name_is_not_answered(retriever: Retriever) -> None:
+    """The corpus names the Arab League, but not in the passage that answers best: no agreement with it is given (en-u012)."""
+    assert retriever.ask("What migration agreements has Morocco signed with the Arab League?").abstained
+    assert not retriever.ask("When was the ILO founded?").abstained  # named, and named by its best passage

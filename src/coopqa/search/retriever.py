@@ -244,8 +244,9 @@ class Retriever:
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         follow_up = len(evidence.parts) > 1
-        if mode == "hybrid" and policy is not None and policy.figures_required and not follow_up and best is not None:
-            abstained = abstained or not asked_figures <= figures(best.text)  # « the 12th forum »: no passage names a 12th
+        if mode == "hybrid" and policy is not None and policy.pins_required and not follow_up and best is not None:
+            # « the 12th forum »: no passage names a 12th; « … with the Arab League »: the best passage does not name it
+            abstained = abstained or not (asked_figures | asked_names(evidence.question, language)) <= _figures_and_names(best.text)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
         # too (short-answer F1 0.542 and 0.372 with r3, qa/calibrate_language_reader.py). A follow-up is read as it was
