@@ -230,14 +230,9 @@ class Retriever:
         if mode == "bm25":
             order = order[signals.passage_lexical[order] > 0]
         depth = self.settings.figure_depth if policy is None or policy.figure_depth is None else policy.figure_depth
-        # What the question pins down: the years and ordinals it names and, in English or Arabic, the corpus's names it
-        # uses (« ILO » is the corpus's « OIT », « Athens » its « Athènes »). A follow-up's own (« Et la quatrième ? »)
-        # replace its topic's (« la troisième réunion »); without any, it pins its topic's.
         language = CORPUS_LANGUAGE if policy is None else policy.language
-        asked_figures = (figures(evidence.parts[-1]) if evidence.parts else frozenset()) or figures(evidence.question)
+        pinned = _pins(evidence, language)
         if mode == "hybrid" and depth:
-            own = (figures(evidence.parts[-1]) | asked_names(evidence.parts[-1], language)) if evidence.parts else frozenset()
-            pinned = own or (figures(evidence.question) | asked_names(evidence.question, language))
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
             order = figures_first(order, shown, pinned, held=_figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
@@ -246,7 +241,7 @@ class Retriever:
         follow_up = len(evidence.parts) > 1
         if mode == "hybrid" and policy is not None and policy.pins_required and not follow_up and best is not None:
             # « the 12th forum »: no passage names a 12th; « … with the Arab League »: the best passage does not name it
-            abstained = abstained or not (asked_figures | asked_names(evidence.question, language)) <= _figures_and_names(best.text)
+            abstained = abstained or not pinned <= _figures_and_names(best.text)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
         # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
         # too (short-answer F1 0.542 and 0.372 with r3, qa/calibrate_language_reader.py). A follow-up is read as it was
@@ -415,7 +410,18 @@ class _Evidence:
     parts: tuple[str, ...] = ()
 
 
+def _pins(evidence: _Evidence, language: str) -> frozenset[str]:
+    """What a question pins down: the years and ordinals it names and, in English or Arabic, the corpus's names it uses.
+
+    « ILO » is the corpus's « OIT », « Athens » its « Athènes » (:mod:`coopqa.search.glossary`). A follow-up's own
+    (« Et la quatrième ? ») replace its topic's (« la troisième réunion »); a follow-up naming none pins its topic's.
+    """
+    own = (figures(evidence.parts[-1]) | asked_names(evidence.parts[-1], language)) if evidence.parts else frozenset()
+    return own or (figures(evidence.question) | asked_names(evidence.question, language))
+
+
 def _figures_and_names(text: str) -> frozenset[str]:
+    """What a French passage holds that a question can pin: its years, ordinals and the glossary's names."""
     return figures(text) | corpus_names(text)
 
 
