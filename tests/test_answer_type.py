@@ -45,7 +45,12 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: AnswerKind 
         ("How many ILO conventions has Morocco ratified?", "en", AnswerKind.COUNT),
         ("How many euros did the EU give?", "en", AnswerKind.AMOUNT),
         ("Who funds the AMEM project?", "en", None),
-        ("كم كانت ميزانية برنامج PISERUMA؟", "ar", None),  # Arabic rules gained nothing on the fit half: not typed
+        ("كم كانت ميزانية برنامج PISERUMA؟", "ar", AnswerKind.AMOUNT),
+        ("ما هي مدة مشروع AMEM؟", "ar", AnswerKind.DURATION),
+        ("في أي سنة تأسست منظمة العمل الدولية؟", "ar", AnswerKind.DATE),  # « أي » folded to « اي »
+        ("كم عدد المستفيدين من مشروع SHARAKA؟", "ar", AnswerKind.COUNT),
+        ("أين ومتى انعقدت أول دورة للـ FMMD؟", "ar", None),  # where and when: two facts asked
+        ("من يموّل مشروع AMEM؟", "ar", None),
     ],
 )
 def test_english_questions_are_typed_too(question: str, language: str, kind: AnswerKind | None) -> None:
