@@ -54,8 +54,8 @@ _DATE = re.compile(
 #: Arabic set's fit / held-out halves: unanswerable abstained 60 % → 80 % / 27.3 % → 54.5 %, answerable wrongly
 #: abstained 0 % → 0 % / 6.2 % → 9.4 % (« how many organisations…? », answered « Agence rattachée au Système des
 #: Nations Unies » before). Arabic text is folded like French (diacritics and hamza seats dropped: « اي سنة »).
-#: Shares (« quelle part ») as amounts and counts that refuse sums of money, on the shipped set plus the 64 on-topic questions: unanswerable abstained fit 46.2 % → 53.8 %, held-out 42.2 % → 44.4 %,
-#: answerable unchanged.
+#: Shares (« quelle part ») as amounts and counts that refuse sums of money, on the shipped set plus the 64 on-topic
+#: questions: unanswerable abstained fit 46.2 % → 53.8 %, held-out 42.2 % → 44.4 %, answerable unchanged.
 _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
     "fr": (
         (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien de temps)\b")),  # « combien de jours » names its unit: a count
