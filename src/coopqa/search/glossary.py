@@ -1,4 +1,4 @@
-"""The organisations and places an English or Arabic question names, in the form the French corpus writes them.
+"""The organisations, places and forum bodies an English or Arabic question names, in the form the French corpus writes them.
 
 Why: English and Arabic questions are ranked by meaning alone (French BM25 cannot read them), and
 multilingual-e5 confuses the corpus's proper names across languages: « متى تأسست منظمة العمل
