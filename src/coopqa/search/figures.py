@@ -77,7 +77,7 @@ def figures_first(
 ) -> np.ndarray:
     """``order`` with the first of the passages whose ``texts`` are given (its best ones) that holds every ``asked`` figure moved to the front.
 
-    ``held`` reads what a passage holds (its figures; the retriever adds the organisations it names).
+    ``held`` reads what a passage holds (its figures; the retriever adds the glossary's names it uses).
     """
     if not asked or not texts:
         return order

@@ -143,7 +143,11 @@ def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.nda
 def policy_for(language: str) -> LanguagePolicy:
     """The policy of a detected language code (an uncalibrated one gets the cross-lingual policy)."""
     return POLICIES.get(language) or LanguagePolicy(
-        language, False, CROSS_LINGUAL_FUSION, UNCALIBRATED_ZSCORE, reader_threshold=UNCALIBRATED_READER_THRESHOLD,
+        language,
+        False,
+        CROSS_LINGUAL_FUSION,
+        UNCALIBRATED_ZSCORE,
+        reader_threshold=UNCALIBRATED_READER_THRESHOLD,
         figure_depth=CROSS_LINGUAL_FIGURE_DEPTH,
         pins_required=True,
     )

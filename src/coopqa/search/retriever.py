@@ -231,15 +231,15 @@ class Retriever:
             order = order[signals.passage_lexical[order] > 0]
         depth = self.settings.figure_depth if policy is None or policy.figure_depth is None else policy.figure_depth
         language = CORPUS_LANGUAGE if policy is None else policy.language
-        pinned = _pins(evidence, language)
+        pins_checked = mode == "hybrid" and policy is not None and policy.pins_required and not evidence.follow_up
+        pinned = _pins(evidence, language) if mode == "hybrid" and (depth or pins_checked) else frozenset()
         if mode == "hybrid" and depth:
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
             order = figures_first(order, shown, pinned, held=_figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
-        follow_up = len(evidence.parts) > 1
-        if mode == "hybrid" and policy is not None and policy.pins_required and not follow_up and best is not None:
+        if pins_checked and best is not None:
             # « the 12th forum »: no passage names a 12th; « … with the Arab League »: the best passage does not name it
             abstained = abstained or not pinned <= _figures_and_names(best.text)
         short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
@@ -252,10 +252,9 @@ class Retriever:
         # follow-up "no answer" only means no short answer (``answer: null``), the passages stay.
         if self.reader is not None and not abstained:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
-            asked = evidence.parts[-1] if evidence.parts else evidence.question
-            kind = expected_kind(asked, language) if self.settings.answer_typing == "on" else None
-            order, short_span = self._read(evidence, order, threshold, asked, kind)
-            abstained = short_span is None and not follow_up
+            kind = expected_kind(evidence.asked, language) if self.settings.answer_typing == "on" else None
+            order, short_span = self._read(evidence, order, threshold, evidence.asked, kind)
+            abstained = short_span is None and not evidence.follow_up
         hits = []
         for rank, position in enumerate(order[:k], start=1):
             number = int(evidence.candidates[position])
@@ -409,6 +408,15 @@ class _Evidence:
     #: What the search was made of: the question, or for a follow-up its conversation's topic and the question (see :meth:`Retriever._abstains`).
     parts: tuple[str, ...] = ()
 
+    @property
+    def asked(self) -> str:
+        """The question as the user asked it (``question`` is what was searched: for a follow-up, its topic too)."""
+        return self.parts[-1] if self.parts else self.question
+
+    @property
+    def follow_up(self) -> bool:
+        return len(self.parts) > 1
+
 
 def _pins(evidence: _Evidence, language: str) -> frozenset[str]:
     """What a question pins down: the years and ordinals it names and, in English or Arabic, the corpus's names it uses.
@@ -416,8 +424,11 @@ def _pins(evidence: _Evidence, language: str) -> frozenset[str]:
     « ILO » is the corpus's « OIT », « Athens » its « Athènes » (:mod:`coopqa.search.glossary`). A follow-up's own
     (« Et la quatrième ? ») replace its topic's (« la troisième réunion »); a follow-up naming none pins its topic's.
     """
-    own = (figures(evidence.parts[-1]) | asked_names(evidence.parts[-1], language)) if evidence.parts else frozenset()
-    return own or (figures(evidence.question) | asked_names(evidence.question, language))
+    return _pinned_in(evidence.asked, language) or _pinned_in(evidence.question, language)
+
+
+def _pinned_in(text: str, language: str) -> frozenset[str]:
+    return figures(text) | asked_names(text, language)
 
 
 def _figures_and_names(text: str) -> frozenset[str]:
