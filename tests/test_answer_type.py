@@ -1,4 +1,4 @@
-"""Answer typing: a French question asking for a count, an amount, a date or a duration is not answered by a span holding none."""
+"""Answer typing: a French question asking for a count, an amount, a sum of money, a date or a duration is not answered by a span holding none."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from .conftest import PIAF
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
-        ("Quel est le budget du projet AMEM ?", AnswerKind.AMOUNT),
-        ("Combien coûte le projet Vivre Ensemble ?", AnswerKind.AMOUNT),
+        ("Quel est le budget du projet AMEM ?", AnswerKind.MONEY),
+        ("Combien coûte le projet Vivre Ensemble ?", AnswerKind.MONEY),
         ("Combien de pays ont participé à la réunion ?", AnswerKind.COUNT),
         ("Combien gagnait-elle ?", AnswerKind.AMOUNT),  # a bare « combien » may ask for money
-        ("Combien d'euros l'UE a-t-elle versés ?", AnswerKind.AMOUNT),
+        ("Combien d'euros l'UE a-t-elle versés ?", AnswerKind.MONEY),
         ("Quelle part des 35 M€ est réservée au retour volontaire ?", AnswerKind.AMOUNT),
         ("Quel pourcentage du budget va au Maroc ?", AnswerKind.AMOUNT),
         ("Quelle est la durée prévue du projet AMEM ?", AnswerKind.DURATION),
@@ -40,12 +40,16 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: AnswerKind 
     ("question", "language", "kind"),
     [
         ("How long is the AMEM project going to last?", "en", AnswerKind.DURATION),
-        ("What was the budget of the PISERUMA programme?", "en", AnswerKind.AMOUNT),
+        ("What was the budget of the PISERUMA programme?", "en", AnswerKind.MONEY),
+        ("How much funding comes with the programme?", "en", AnswerKind.MONEY),
+        ("How much of it goes to Morocco?", "en", AnswerKind.AMOUNT),
         ("When was the Global Compact adopted?", "en", AnswerKind.DATE),
         ("How many ILO conventions has Morocco ratified?", "en", AnswerKind.COUNT),
-        ("How many euros did the EU give?", "en", AnswerKind.AMOUNT),
+        ("How many euros did the EU give?", "en", AnswerKind.MONEY),
         ("Who funds the AMEM project?", "en", None),
-        ("كم كانت ميزانية برنامج PISERUMA؟", "ar", AnswerKind.AMOUNT),
+        ("كم كانت ميزانية برنامج PISERUMA؟", "ar", AnswerKind.MONEY),
+        ("ما هي الوزارة المكلفة بالهجرة؟", "ar", None),  # « المكلفة », in charge, is no « كلفة », cost
+        ("متى وبأي مشروع انطلق التعاون؟", "ar", None),  # when and with which project: two facts asked
         ("ما هي مدة مشروع AMEM؟", "ar", AnswerKind.DURATION),
         ("في أي سنة تأسست منظمة العمل الدولية؟", "ar", AnswerKind.DATE),  # « أي » folded to « اي »
         ("كم عدد المستفيدين من مشروع SHARAKA؟", "ar", AnswerKind.COUNT),
@@ -63,6 +67,10 @@ def test_english_questions_are_typed_too(question: str, language: str, kind: Ans
         (AnswerKind.AMOUNT, "2.400.000 Euros", True),
         (AnswerKind.AMOUNT, "1,8 milliard d’Euros", True),
         (AnswerKind.AMOUNT, "appui financier de l’Union Européenne", False),
+        (AnswerKind.MONEY, "5 271 000 euros", True),
+        (AnswerKind.MONEY, "35 M€", True),
+        (AnswerKind.MONEY, "600", False),  # PISERUMA's 600 projects are no budget
+        (AnswerKind.MONEY, "48 mois", False),
         (AnswerKind.COUNT, "trois pays", True),
         (AnswerKind.COUNT, "une vingtaine d’organisations", True),
         (AnswerKind.COUNT, "des migrants", False),
@@ -102,6 +110,13 @@ def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Retriever
     answer = reading_retriever.ask("Quelle est la durée prévue du projet AMEM ?")
     assert answer.abstained and answer.short is None
     assert not reading_retriever.ask("Quel est le budget du projet AMEM ?").abstained
+
+
+def test_a_sum_of_money_is_looked_for_beyond_the_readers_best_span(reading_retriever: Retriever) -> None:
+    """The reader's best span for the programme's funding is its duration (« 48 mois »); the sum is the next one holding money."""
+    answer = reading_retriever.ask("How much funding comes with the EU migration policy support programme signed at the end of 2017?")
+    assert not answer.abstained and answer.short is not None
+    assert "35 M€" in answer.short.text
 
 
 @pytest.mark.parametrize(

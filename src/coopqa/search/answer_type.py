@@ -3,8 +3,8 @@
 Why: on questions the corpus does not answer but talks around (« Quel est le budget du programme
 PISERUMA ? », « Combien de personnes ont participé à la journée mondiale du réfugié ? »), the reader
 still finds a span it believes, with a margin as high as on answerable questions, but often of the
-wrong kind: « appui financier de l'Union Européenne » for a budget, « des migrants » for a count,
-« 2.400.000 Euros » for a duration. A count, an amount, a date or a duration is easy to recognise in
+wrong kind: « appui financier de l'Union Européenne » or « 600 » for a budget, « des migrants » for a count,
+« 2.400.000 Euros » for a duration. A count, an amount, a sum of money, a date or a duration is easy to recognise in
 French text, so a span that does not hold one when the question asks for one is a near-miss, and
 coopqa abstains. Other questions (qui, où, quel…) are not typed: their answers (a name, a place, a
 title) have no reliable surface form.
@@ -26,6 +26,7 @@ from coopqa.index import analyse, fold_accents
 class AnswerKind(Enum):
     COUNT = "count"
     AMOUNT = "amount"
+    MONEY = "money"
     DATE = "date"
     DURATION = "duration"
 
@@ -39,6 +40,8 @@ _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
 _TIME_UNIT = re.compile(r"\b(ans?|annees?|mois|semaines?|jours?|heures?|minutes?|secondes?|decennies?|siecles?|millenaires?)\b")
 #: A sum of money (« livres » and « francs » are left out: books and people are counted too).
 _MONEY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?)\b|[€$£]")
+#: What a question asking for money expects: the sums above, or one in francs, pounds or a currency code.
+_CURRENCY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?|francs?|livres?|dh|mad|usd|eur|chf)\b|[€$£]")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _ABBREVIATED_UNIT = re.compile(r"\d\s*(j|h|min|mn|s|sec)\b")
 _YEAR_RANGE = re.compile(r"\b(1[89]|20)\d\d\s*(-|–|a|au|et)\s*((1[89]|20)?\d\d)\b")
@@ -59,11 +62,11 @@ _DATE = re.compile(
 _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
     "fr": (
         (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien de temps)\b")),  # « combien de jours » names its unit: a count
+        (AnswerKind.AMOUNT, re.compile(r"\b(quelle part|quel pourcentage|quelle proportion|quelle fraction)\b")),
         (
-            AnswerKind.AMOUNT,
+            AnswerKind.MONEY,
             re.compile(
-                r"\b(budget|montant|cout|coute|coutera|combien d'argent|enveloppe financiere"
-                r"|quelle part|quel pourcentage|quelle proportion|quelle somme|quelle fraction"
+                r"\b(budget|montant|cout|coute|coutera|combien d'argent|enveloppe financiere|quelle somme"
                 r"|combien d'euros|combien de (dollars|dirhams|francs|livres))\b"
             ),
         ),
@@ -79,23 +82,37 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
     ),
     "ar": (
         (AnswerKind.DURATION, re.compile(r"(مدة|مدته|مدتها|كم من الوقت|كم دام|كم استغرق)")),
-        (AnswerKind.AMOUNT, re.compile(r"(ميزاني|تكلف|كلف|مبلغ|كم خصص|كم تبلغ|كم بلغ)")),
+        (AnswerKind.MONEY, re.compile(r"(?:^|\s)(?:و|ب|ال|وال|بال)?(?:ميزاني|تكلف|كلف|مبلغ)|كم كلف|كم تكلف")),
+        (AnswerKind.AMOUNT, re.compile(r"(كم خصص|كم تبلغ|كم بلغ)")),
         (AnswerKind.DATE, re.compile(r"(^متى|منذ متى|اي سنة|اي عام|اي تاريخ|اي شهر)")),
         (AnswerKind.COUNT, re.compile(r"(كم عدد|كم مرة|كم من)")),
     ),
     "en": (
         (AnswerKind.DURATION, re.compile(r"\b(how long|duration|how many (years|months|weeks|days))\b")),
-        (AnswerKind.AMOUNT, re.compile(r"\b(budget|how much|cost|costs|amount|worth|how many (euros|dollars|dirhams|pounds))\b")),
+        (AnswerKind.MONEY, re.compile(r"\b(budget|cost|costs|how much money|how much funding|how many (euros|dollars|dirhams|pounds))\b")),
+        (AnswerKind.AMOUNT, re.compile(r"\b(how much|amount|worth)\b")),
         (AnswerKind.DATE, re.compile(r"^(when|since when)\b|\b(what|which|in what|in which|on what) (year|date|dates|day|month)\b")),
         (AnswerKind.COUNT, re.compile(r"\bhow many\b")),
     ),
 }
 #: A question asking two things (« Dans quelle ville … et à quelle date ? ») is not typed: its answer holds both.
 _TWO_ASKED = {
-    "ar": re.compile(r"\sو(متى|اين|من|كم|ما|اي)\b"),
+    "ar": re.compile(r"\sو(متى|اين|من|كم|ما|اي|باي)\b"),
     "fr": re.compile(r"\bet (a |en |dans |de |pour |avec )?(quel|quelle|quels|quelles|quand|combien|ou|qui|comment|pourquoi)\b"),
     "en": re.compile(r"\band (in |on |at )?(what|which|when|where|who|how)\b"),
 }
+
+
+#: Kinds whose answer is looked for further down the reader's spans instead of abstaining on an unfit best span.
+#: A sum of money has a form that is rarely there by chance (a number with its currency), so when the reader's best
+#: span for « How much funding comes with the programme? » is « 48 mois », its next best span holding a sum (« 35 M€ »)
+#: is the answer. Measured on the fit halves of the shipped French set (with the 64 on-topic questions) and the English
+#: and Arabic sets, against budgets typed as any amount (the rule before): English short-answer F1 0.568 → 0.584, every
+#: other figure unchanged; held-out: French unanswerable abstained 44.4 % → 46.7 %, Arabic 54.5 % → 63.6 % and F1
+#: 0.307 → 0.323, nothing lost. Requiring the currency but abstaining on an unfit best span wrongly abstained English
+#: fit questions 6.2 % → 9.4 %; looking further for every kind abstains far less (French fit unanswerable abstained
+#: 53.8 % → 38.5 %).
+SKIPPED_UNFIT = frozenset({AnswerKind.MONEY})
 
 
 def fold(text: str) -> str:
@@ -126,6 +143,8 @@ def span_fits(kind: AnswerKind | None, span: str) -> bool:
         return bool(_NUMBER.search(folded)) and not _MONEY.search(folded)
     if kind is AnswerKind.AMOUNT:
         return bool(_NUMBER.search(folded))
+    if kind is AnswerKind.MONEY:  # « Quel est le budget… ? »: « 600 » (projects) or « appui financier de l'UE » is not a sum
+        return bool(_NUMBER.search(folded)) and bool(_CURRENCY.search(folded))
     if kind is AnswerKind.DURATION:  # a number with its unit, a span of years (« 2017-2020 »), or a start (« depuis 1998 »)
         unit = _TIME_UNIT.search(folded) or _ABBREVIATED_UNIT.search(folded)
         return (bool(_NUMBER.search(folded)) and bool(unit)) or bool(_YEAR_RANGE.search(folded) or _YEAR.search(folded))

@@ -29,7 +29,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
-from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
+from coopqa.search.answer_type import SKIPPED_UNFIT, AnswerKind, expected_kind, restates_question, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
@@ -282,8 +282,9 @@ class Retriever:
         0.800 against 0.744. Reading more passages to rerank them never raised hit@1 there.
 
         A span that is not of the ``kind`` the question asks for (a count, an amount, a date, a duration) is a
-        near-miss: "no answer" (:mod:`coopqa.search.answer_type`); so is a span that only repeats the question's
-        words, which ``Settings.answer_echo`` skips for the passage's next best span (or abstains on).
+        near-miss: "no answer" (:mod:`coopqa.search.answer_type`), except for a sum of money, where the passage's
+        next best span holding one is read instead (:data:`~coopqa.search.answer_type.SKIPPED_UNFIT`); a span that
+        only repeats the question's words is skipped the same way (``Settings.answer_echo``, or abstained on).
 
         Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
         """
@@ -293,10 +294,14 @@ class Retriever:
         windows = [self._reading_window(int(evidence.candidates[position]), evidence) for position in read]
         texts = [passage.text[start - passage.start : end - passage.start] for passage, (start, end) in zip(passages, windows)]
 
-        def not_an_echo(pair: int, start: int, end: int) -> bool:
-            return not restates_question(question, texts[pair][start:end])
+        skip_echoes = self.settings.answer_echo == "skip"
+        skip_unfit = kind in SKIPPED_UNFIT
 
-        best = self.reader.read(question, texts, accept=not_an_echo if self.settings.answer_echo == "skip" else None).best()
+        def acceptable(pair: int, start: int, end: int) -> bool:
+            span = texts[pair][start:end]
+            return not (skip_unfit and not span_fits(kind, span)) and not (skip_echoes and restates_question(question, span))
+
+        best = self.reader.read(question, texts, accept=acceptable if skip_echoes or skip_unfit else None).best()
         if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
             return order, None
         if self.settings.answer_echo == "abstain" and restates_question(question, texts[best.pair][best.start : best.end]):
