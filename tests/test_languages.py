@@ -48,6 +48,13 @@ def test_french_keeps_its_policy_and_other_languages_are_dense_led() -> None:
     assert spanish.language == "es" and not spanish.calibrated and spanish.fusion is CROSS_LINGUAL_FUSION
 
 
+@pytest.mark.parametrize("question", ["What's the capital of Australia?", "ما هي عاصمة أستراليا؟", "¿Cuál es la capital de Australia?"])
+def test_an_off_topic_question_in_another_language_is_not_answered(retriever: Retriever, question: str) -> None:
+    """Its best passage may stand out among far ones (the z-score rule), but it is further than any answerable question's."""
+    answer = retriever.ask(question)
+    assert answer.abstained and answer.short is None
+
+
 @pytest.mark.parametrize("question", ["Who funds the AMEM project?", "من يمول مشروع AMEM؟"])
 def test_english_and_arabic_questions_are_answered_from_the_french_passage(retriever: Retriever, question: str) -> None:
     answer = retriever.ask(question)

@@ -358,7 +358,7 @@ class Retriever:
         before using another model.
         """
         if policy is not None and policy.min_zscore is not None and signals is not None:
-            return zscore(signals.passage_dense) < policy.min_zscore
+            return zscore(signals.passage_dense) < policy.min_zscore or confidence < policy.min_cosine
         if confidence < self.settings.abstain_threshold:
             return True
         passage_terms = set(analyse(best.embedding_text()))
