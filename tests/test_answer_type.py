@@ -27,6 +27,10 @@ from .conftest import PIAF
         ("Combien de temps doit durer le projet ?", AnswerKind.DURATION),
         ("Quand l'accord de siège a-t-il été signé ?", AnswerKind.DATE),
         ("En quelle année le projet SHARAKA a-t-il démarré ?", AnswerKind.DATE),
+        ("Qui est le chef de mission de l'OIM à Rabat ?", AnswerKind.PERSON),
+        ("Quel ministre mauricien a présidé la 6ème édition du forum en 2012 ?", AnswerKind.PERSON),
+        ("Comment s'appelait le Secrétaire général de l'ONU qui a proposé la création du FMMD ?", AnswerKind.PERSON),
+        ("Quel est le rôle du ministre ?", None),  # about an office, not asking who holds it
         ("Qui finance le projet AMEM ?", None),
         ("Où s'est tenue la première réunion du forum ?", None),
         ("Dans quelle ville s'est déroulé le 2e FMMD et à quelle date ?", None),  # two facts asked: the answer holds both
@@ -47,6 +51,10 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: AnswerKind 
         ("How many ILO conventions has Morocco ratified?", "en", AnswerKind.COUNT),
         ("How many euros did the EU give?", "en", AnswerKind.MONEY),
         ("Who funds the AMEM project?", "en", None),
+        ("Which Moroccan minister signed the agreement?", "en", AnswerKind.PERSON),
+        ("Who is the current Director General of the IOM?", "en", AnswerKind.PERSON),
+        ("What did King Mohammed VI present to the African Union?", "en", None),  # « what did king… »: no office asked for
+        ("من هو المدير العام الحالي للمنظمة الدولية للهجرة؟", "ar", AnswerKind.PERSON),
         ("كم كانت ميزانية برنامج PISERUMA؟", "ar", AnswerKind.MONEY),
         ("ما هي الوزارة المكلفة بالهجرة؟", "ar", None),  # « المكلفة », in charge, is no « كلفة », cost
         ("متى وبأي مشروع انطلق التعاون؟", "ar", None),  # when and with which project: two facts asked
@@ -84,6 +92,10 @@ def test_english_questions_are_typed_too(question: str, language: str, kind: Ans
         (AnswerKind.DATE, "19 décembre 2017", True),
         (AnswerKind.DATE, "en novembre", True),
         (AnswerKind.DATE, "prospère et en paix", False),
+        (AnswerKind.PERSON, "Kofi Annan", True),
+        (AnswerKind.PERSON, "M. Abdelkrim Benatiq, ministre délégué", True),
+        (AnswerKind.PERSON, "le Royaume et le partenaire européen", False),
+        (AnswerKind.PERSON, "GTM) des Nations Unies au Maroc", False),
         (None, "n’importe quoi", True),
     ],
 )
@@ -110,6 +122,29 @@ def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Retriever
     answer = reading_retriever.ask("Quelle est la durée prévue du projet AMEM ?")
     assert answer.abstained and answer.short is None
     assert not reading_retriever.ask("Quel est le budget du projet AMEM ?").abstained
+
+
+@pytest.mark.parametrize(
+    "question", ["Qui est le chef de mission de l'OIM à Rabat ?", "Which Moroccan minister signed the December 2017 financing agreement with the EU?"]
+)
+def test_a_question_asking_for_a_person_the_corpus_never_names_is_abstained(reading_retriever: Retriever, question: str) -> None:
+    """The corpus names no head of mission and no minister; before, the reader answered « le Royaume et le partenaire européen »."""
+    answer = reading_retriever.ask(question)
+    assert answer.abstained and answer.short is None
+
+
+def test_a_missing_entity_model_is_a_one_line_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coopqa.errors import ModelError
+    from coopqa.search import entities
+
+    monkeypatch.setattr(entities, "PIPELINE", "fr_core_news_absent")
+    entities._pipeline.cache_clear()
+    try:
+        with pytest.raises(ModelError) as error:
+            entities.names_a_person("Kofi Annan")
+        assert "fr_core_news_absent" in error.value.one_line() and "setup.sh" in error.value.one_line()
+    finally:
+        entities._pipeline.cache_clear()
 
 
 def test_a_sum_of_money_is_looked_for_beyond_the_readers_best_span(reading_retriever: Retriever) -> None:

@@ -62,6 +62,14 @@ def test_ask_loads_no_pytorch(retriever: Retriever, cli_env: dict[str, str], rea
 
 
 @pytest.mark.slow
+def test_a_question_asking_for_a_person_loads_no_pytorch(retriever: Retriever, cli_env: dict[str, str]) -> None:
+    """Such a question loads spaCy's entity recogniser, whose backend would import PyTorch if let."""
+    heavy, out = run_probe(cli_env, "ask", "ask", "Qui est le chef de mission de l'OIM à Rabat ?", "--json", reader="on")
+    assert heavy == []
+    assert json.loads(next(line for line in out.splitlines() if line.startswith("{")))["abstained"]
+
+
+@pytest.mark.slow
 def test_batch_eval_and_app_load_no_pytorch(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
     batch = tmp_path / "batch.jsonl"
     batch.write_text('{"question": "Qui finance le projet AMEM ?"}\n{"question": "Où se trouve Rabat ?"}\n', encoding="utf-8")

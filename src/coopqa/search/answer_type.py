@@ -21,12 +21,14 @@ from enum import Enum
 from functools import lru_cache
 
 from coopqa.index import analyse, fold_accents
+from coopqa.search.entities import names_a_person
 
 
 class AnswerKind(Enum):
     COUNT = "count"
     AMOUNT = "amount"
     MONEY = "money"
+    PERSON = "person"
     DATE = "date"
     DURATION = "duration"
 
@@ -49,6 +51,25 @@ _DATE = re.compile(
     r"\d|\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
     r"|siecles?|decennies?|annees?|printemps|ete|automne|hiver)\b"
 )
+#: Offices held by a person: a question asking who holds one (« Qui est le chef de mission… ? », « Quel ministre… ? »,
+#: « Comment s'appelait le Secrétaire général… ? ») asks for a person's name.
+_OFFICE_FR = (
+    r"(ministres?|directeur|directrice|secretaire general|secretaire generale|ambassadeur|ambassadrice|chef de mission"
+    r"|haut[- ]commissaire|premier ministre|presidente? de la republique|roi|reine|pape|maire|gouverneur|prefet)"
+)
+_OFFICE_EN = (
+    r"(ministers?|director|director-general|secretary-general|secretary general|ambassador|head of mission|prime minister"
+    r"|president|king|queen|pope|mayor|governor)"
+)
+#: Verbs that may follow « which » / « quel » without an office being asked for (« What did King Mohammed VI present…? »).
+_AUXILIARIES = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|can|est|etait|sont|etaient|a|ont)\b)"
+
+
+def _asks_for_office(who: str, which: str, name: str, office: str) -> re.Pattern[str]:
+    """« who is … the <office> », « which [adjective] <office> », « the name of … the <office> »."""
+    return re.compile(rf"{who}.*\b{office}\b|\b({which}) ({_AUXILIARIES}\w+ )?{office}\b|\b({name})\b.*\b{office}\b")
+
+
 #: Per question language, first match wins: « combien de temps » is a duration before it is a count, « combien coûte »
 #: an amount. English questions are read against the same French passages, so their spans are French. Measured on the
 #: fit halves (``coopqa eval qa/coopqa-en.jsonl --half fit``, ``COOPQA_ANSWER_TYPING=off`` against on): English
@@ -61,6 +82,12 @@ _DATE = re.compile(
 #: questions: unanswerable abstained fit 46.2 % → 53.8 %, held-out 42.2 % → 44.4 %, answerable unchanged.
 _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
     "fr": (
+        (
+            AnswerKind.PERSON,
+            _asks_for_office(
+                r"^qui (est|etait|sont|etaient|fut|a ete|sera)\b", r"quel(le)?s?", r"comment s'appel\w*|quel est le nom|quel etait le nom|nom", _OFFICE_FR
+            ),
+        ),
         (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien de temps)\b")),  # « combien de jours » names its unit: a count
         (AnswerKind.AMOUNT, re.compile(r"\b(quelle part|quel pourcentage|quelle proportion|quelle fraction)\b")),
         (
@@ -81,6 +108,7 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
         (AnswerKind.AMOUNT, re.compile(r"\bcombien\b")),  # « Combien gagnait-elle ? »: a number, maybe of money
     ),
     "ar": (
+        (AnswerKind.PERSON, re.compile(r"(اي|من هو|من هي|من كان|من كانت|ما اسم|ما هو اسم)\s.*(وزير|مدير|امين عام|الامين العام|سفير|رئيس بعثة|رئيس الحكومة)")),
         (AnswerKind.DURATION, re.compile(r"(مدة|مدته|مدتها|كم من الوقت|كم دام|كم استغرق)")),
         (AnswerKind.MONEY, re.compile(r"(?:^|\s)(?:و|ب|ال|وال|بال)?(?:ميزاني|تكلف|كلف|مبلغ)|كم كلف|كم تكلف")),
         (AnswerKind.AMOUNT, re.compile(r"(كم خصص|كم تبلغ|كم بلغ)")),
@@ -88,6 +116,7 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
         (AnswerKind.COUNT, re.compile(r"(كم عدد|كم مرة|كم من)")),
     ),
     "en": (
+        (AnswerKind.PERSON, _asks_for_office(r"^who (is|was|are|were)\b", r"which|what", r"name of", _OFFICE_EN)),
         (AnswerKind.DURATION, re.compile(r"\b(how long|duration|how many (years|months|weeks|days))\b")),
         (AnswerKind.MONEY, re.compile(r"\b(budget|cost|costs|how much money|how much funding|how many (euros|dollars|dirhams|pounds))\b")),
         (AnswerKind.AMOUNT, re.compile(r"\b(how much|amount|worth)\b")),
@@ -143,6 +172,8 @@ def span_fits(kind: AnswerKind | None, span: str) -> bool:
         return bool(_NUMBER.search(folded)) and not _MONEY.search(folded)
     if kind is AnswerKind.AMOUNT:
         return bool(_NUMBER.search(folded))
+    if kind is AnswerKind.PERSON:  # « le Royaume et le partenaire européen » names no minister
+        return names_a_person(span)
     if kind is AnswerKind.MONEY:  # « Quel est le budget… ? »: « 600 » (projects) or « appui financier de l'UE » is not a sum
         return bool(_NUMBER.search(folded)) and bool(_CURRENCY.search(folded))
     if kind is AnswerKind.DURATION:  # a number with its unit, a span of years (« 2017-2020 »), or a start (« depuis 1998 »)
