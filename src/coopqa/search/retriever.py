@@ -29,6 +29,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
+from coopqa.search.acronyms import asked_acronym, definitions
 from coopqa.search.answer_type import SKIPPED_UNFIT, AnswerKind, expected_kind, restates_question, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
@@ -237,6 +238,11 @@ class Retriever:
             shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
             order = figures_first(order, shown, pinned, held=_figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
+        defined = self._defined(evidence, order) if mode == "hybrid" and self.reader is not None and self.settings.answer_typing == "on" else None
+        if defined is not None:  # « Que signifie AVRR ? »: the text defines it, so it answers (see :mod:`coopqa.search.acronyms`)
+            position, start, end = defined
+            order = np.concatenate([[position], order[order != position]])
+            return self._answered(evidence, order, k, scores, (start, end, 1.0), confidence)
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         if pins_checked and best is not None:
@@ -255,6 +261,12 @@ class Retriever:
             kind = expected_kind(evidence.asked, language) if self.settings.answer_typing == "on" else None
             order, short_span = self._read(evidence, order, threshold, evidence.asked, kind)
             abstained = short_span is None and not evidence.follow_up
+        return replace(self._answered(evidence, order, k, scores, short_span, confidence), mode=mode, abstained=abstained)
+
+    def _answered(
+        self, evidence: _Evidence, order: np.ndarray, k: int, scores: np.ndarray, short_span: tuple[int, int, float] | None, confidence: float
+    ) -> Answer:
+        """The cited passages in ``order`` and the short answer (document offsets and score) inside the first."""
         hits = []
         for rank, position in enumerate(order[:k], start=1):
             number = int(evidence.candidates[position])
@@ -268,7 +280,19 @@ class Retriever:
             passage = hits[0].passage
             text = passage.text[short_span[0] - passage.start : short_span[1] - passage.start]
             short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
-        return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
+        return Answer(evidence.question, "hybrid", False, tuple(hits), 0.0, round(confidence, 4), short)
+
+    def _defined(self, evidence: _Evidence, order: np.ndarray) -> tuple[int, int, int] | None:
+        """For a question asking what an acronym stands for, the best-ranked candidate defining it and the long form's document offsets."""
+        acronym = asked_acronym(evidence.asked)
+        if acronym is None:
+            return None
+        for position in order:
+            passage = self.data.passages[int(evidence.candidates[position])]
+            for definition in definitions(passage.text):
+                if definition.short == acronym:
+                    return int(position), passage.start + definition.start, passage.start + definition.end
+        return None
 
     def _read(
         self, evidence: _Evidence, order: np.ndarray, threshold: float, question: str, kind: AnswerKind | None = None
