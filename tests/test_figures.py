@@ -75,3 +75,16 @@ def test_a_foreign_question_naming_a_figure_no_passage_holds_is_not_answered(ret
     assert not held.abstained and "7ème" in held.hits[0].passage.text
     # French questions keep their own rule (no figure check)
     assert "o12" in figures("Quel était le thème de la 12ème édition du FMMD ?")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Le thème de la 9e édition du GFMD ?", "La migration qui œuvre à la réalisation du développement durable de tous"),
+        ("Quel pays a accueilli la 7e édition du Forum mondial ?", "Suède"),
+    ],
+)
+def test_the_short_answer_comes_from_the_sentence_naming_the_edition_asked(reading_retriever: Retriever, question: str, answer: str) -> None:
+    """The editions are listed one after another; the reader alone took the next edition's theme (« Vers un contrat social mondial ») or host (« Turquie »)."""
+    short = reading_retriever.ask(question).short
+    assert short is not None and answer in short.text

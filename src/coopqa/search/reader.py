@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from coopqa.config import Settings
 from coopqa.model import ReaderSession, open_reader
-from coopqa.search.reading import Span, batch_arrays, best_spans, make_windows
+from coopqa.search.reading import Span, Window, batch_arrays, best_spans, make_windows
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,20 @@ class Reading:
     def best(self) -> Span | None:
         found = [span for span in self.spans if span is not None]
         return max(found, key=lambda span: span.margin) if found else None
+
+
+@dataclass(frozen=True)
+class Logits:
+    """What the reader computed for one question and its passages: spans can be chosen from it more than once."""
+
+    windows: list[Window]
+    start: np.ndarray
+    end: np.ndarray
+    passages: Sequence[str]
+
+    def reading(self, within: Sequence[tuple[int, int] | None] | None = None, accept: Callable[[int, int, int], bool] | None = None) -> Reading:
+        """The best span of each passage, under :meth:`Reader.read`'s ``within`` and ``accept``."""
+        return Reading(tuple(best_spans(self.windows, self.start, self.end, self.passages, within, accept)))
 
 
 class Reader:
@@ -50,12 +66,16 @@ class Reader:
     ) -> Reading:
         """The best span of each passage; ``within[i]``: a character range of passage ``i`` its span must lie in;
         ``accept(i, start, end)``: whether a span of passage ``i`` may be the answer (the best accepted one is kept)."""
+        return self.logits(question, passages).reading(within, accept)
+
+    def logits(self, question: str, passages: Sequence[str]) -> Logits:
+        """Run the model once over every window of ``passages`` behind ``question``."""
         if not passages:
-            return Reading(())
+            return Logits([], np.zeros((0, 0)), np.zeros((0, 0)), passages)
         windows = make_windows(self.session.tokenizer, question, passages)
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
-        return Reading(tuple(best_spans(windows, start_logits, end_logits, passages, within, accept)))
+        return Logits(windows, start_logits, end_logits, passages)
 
 
 #: The highlight around a short answer stays quotable: at most this many characters.
