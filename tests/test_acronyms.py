@@ -75,6 +75,12 @@ def test_the_long_form_is_the_short_answer_and_its_passage_comes_first(reading_r
     assert top.highlight_start <= answer.short.start and answer.short.end <= top.highlight_end
 
 
+def test_an_acronym_the_corpus_never_spells_out_gets_no_other_long_form(reading_retriever: Retriever) -> None:
+    """IRAM is named, never spelt out; the reader offered AMEM's long form, « Appui à la Migration Equitable »."""
+    answer = reading_retriever.ask("Que veut dire le sigle IRAM ?")
+    assert answer.short is None or answer.short.text.lower().startswith("i")
+
+
 def test_an_acronym_the_corpus_never_names_is_not_answered(reading_retriever: Retriever) -> None:
     answer = reading_retriever.ask("Que signifie le sigle CEDEAO ?")
     assert answer.abstained and answer.short is None

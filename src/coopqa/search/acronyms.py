@@ -61,7 +61,7 @@ def definitions(text: str) -> list[Definition]:
         short = match.group(1)
         group = 2 if match.group(2) is not None else 3
         long_text = match.group(group)
-        if " " in long_text.strip() and not set("()«»") & set(long_text) and _first_letter(long_text) == _fold(short[0]) and _letters_match(short, long_text):
+        if " " in long_text.strip() and not set("()«»") & set(long_text) and spells(short, long_text):
             found.append(Definition(short, match.start(group), match.end(group)))
     return found
 
@@ -72,6 +72,11 @@ def asked_acronym(question: str) -> str | None:
         return None
     acronyms = {match.group(1) for match in _QUESTION_ACRONYM.finditer(question) if sum(ch.isupper() for ch in match.group(1)) >= 2}
     return acronyms.pop() if len(acronyms) == 1 else None
+
+
+def spells(acronym: str, text: str) -> bool:
+    """Whether ``text`` could be ``acronym``'s long form: it starts with its first letter and holds its letters in order."""
+    return _first_letter(text) == _fold(acronym[0]) and _letters_match(acronym, text)
 
 
 def _long_form_before(text: str, bracket: int, short: str) -> int | None:

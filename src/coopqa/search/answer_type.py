@@ -21,7 +21,7 @@ from enum import Enum
 from functools import lru_cache
 
 from coopqa.index import analyse, fold_accents
-from coopqa.search.entities import names_a_person
+from coopqa.search.entities import person_entities
 
 
 class AnswerKind(Enum):
@@ -30,6 +30,7 @@ class AnswerKind(Enum):
     MONEY = "money"
     PERSON = "person"
     DATE = "date"
+    YEAR = "year"
     DURATION = "duration"
 
 
@@ -42,9 +43,13 @@ _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
 _TIME_UNIT = re.compile(r"\b(ans?|annees?|mois|semaines?|jours?|heures?|minutes?|secondes?|decennies?|siecles?|millenaires?)\b")
 #: A sum of money (« livres » and « francs » are left out: books and people are counted too).
 _MONEY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?)\b|[€$£]")
+#: A sum written without its currency, as PIAF's volunteers often do (« 14,2 milliards », « 15 millions »).
+_MAGNITUDE = re.compile(r"\b(millions?|milliards?|mds?|mrds?)\b")
 #: What a question asking for money expects: the sums above, or one in francs, pounds or a currency code.
 _CURRENCY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?|francs?|livres?|dh|mad|usd|eur|chf)\b|[€$£]")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+#: A year as a question asking « en quelle année » takes it: three or four digits (PIAF asks about 800 and 1515 too).
+_YEAR_NUMBER = re.compile(r"(?<![\d.,])\d{3,4}(?![\d.,]\d)")
 _ABBREVIATED_UNIT = re.compile(r"\d\s*(j|h|min|mn|s|sec)\b")
 _YEAR_RANGE = re.compile(r"\b(1[89]|20)\d\d\s*(-|–|a|au|et)\s*((1[89]|20)?\d\d)\b")
 _DATE = re.compile(
@@ -61,6 +66,18 @@ _OFFICE_EN = (
     r"(ministers?|director|director-general|secretary-general|secretary general|ambassador|head of mission|prime minister"
     r"|president|king|queen|pope|mayor|governor)"
 )
+#: An office at the start of a ``PER`` entity (« Secrétaire général des Nations Unies » is tagged so): see :func:`_only_an_office`.
+_OFFICE_START = re.compile(rf"^(le |la |l'|les )?{_OFFICE_FR}( (adjoint|adjointe|general|generale|delegue|deleguee))?\b")
+
+
+def _only_an_office(entity: str) -> bool:
+    """A title not followed by a capitalised word (« Roi Mohammed VI » names someone, « Secrétaire général des Nations Unies » no one)."""
+    folded = fold(entity)
+    match = _OFFICE_START.match(folded)
+    if match is None or len(folded) != len(entity):
+        return False
+    rest = entity[match.end() :].split()
+    return not rest or not rest[0][:1].isupper()
 #: Verbs that may follow « which » / « quel » without an office being asked for (« What did King Mohammed VI present…? »).
 _AUXILIARIES = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|can|est|etait|sont|etaient|a|ont)\b)"
 
@@ -89,7 +106,7 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
             ),
         ),
         (AnswerKind.DURATION, re.compile(r"\b(duree|combien de temps|pendant combien de temps)\b")),  # « combien de jours » names its unit: a count
-        (AnswerKind.AMOUNT, re.compile(r"\b(quelle part|quel pourcentage|quelle proportion|quelle fraction)\b")),
+        (AnswerKind.AMOUNT, re.compile(r"\b(quelle?s? (est |etait )?(la )?part|quel pourcentage|quelle proportion|quelle fraction)\b")),
         (
             AnswerKind.MONEY,
             re.compile(
@@ -97,6 +114,7 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
                 r"|combien d'euros|combien de (dollars|dirhams|francs|livres))\b"
             ),
         ),
+        (AnswerKind.YEAR, re.compile(r"\b(en quelle annee|quelle annee|depuis quelle annee|a partir de quelle annee)\b")),
         (
             AnswerKind.DATE,
             re.compile(
@@ -112,7 +130,8 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
         (AnswerKind.DURATION, re.compile(r"(مدة|مدته|مدتها|كم من الوقت|كم دام|كم استغرق)")),
         (AnswerKind.MONEY, re.compile(r"(?:^|\s)(?:و|ب|ال|وال|بال)?(?:ميزاني|تكلف|كلف|مبلغ)|كم كلف|كم تكلف")),
         (AnswerKind.AMOUNT, re.compile(r"(كم خصص|كم تبلغ|كم بلغ)")),
-        (AnswerKind.DATE, re.compile(r"(^متى|منذ متى|اي سنة|اي عام|اي تاريخ|اي شهر)")),
+        (AnswerKind.YEAR, re.compile(r"(اي سنة|اي عام)")),
+        (AnswerKind.DATE, re.compile(r"(^متى|منذ متى|اي تاريخ|اي شهر)")),
         (AnswerKind.COUNT, re.compile(r"(كم عدد|كم مرة|كم من)")),
     ),
     "en": (
@@ -120,7 +139,8 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
         (AnswerKind.DURATION, re.compile(r"\b(how long|duration|how many (years|months|weeks|days))\b")),
         (AnswerKind.MONEY, re.compile(r"\b(budget|cost|costs|how much money|how much funding|how many (euros|dollars|dirhams|pounds))\b")),
         (AnswerKind.AMOUNT, re.compile(r"\b(how much|amount|worth)\b")),
-        (AnswerKind.DATE, re.compile(r"^(when|since when)\b|\b(what|which|in what|in which|on what) (year|date|dates|day|month)\b")),
+        (AnswerKind.YEAR, re.compile(r"\b(what|which|in what|in which) year\b")),
+        (AnswerKind.DATE, re.compile(r"^(when|since when)\b|\b(what|which|in what|in which|on what) (date|dates|day|month)\b")),
         (AnswerKind.COUNT, re.compile(r"\bhow many\b")),
     ),
 }
@@ -172,10 +192,12 @@ def span_fits(kind: AnswerKind | None, span: str) -> bool:
         return bool(_NUMBER.search(folded)) and not _MONEY.search(folded)
     if kind is AnswerKind.AMOUNT:
         return bool(_NUMBER.search(folded))
+    if kind is AnswerKind.YEAR:  # « En quelle année le projet a-t-il démarré ? »: « 3 ans » is no year
+        return bool(_YEAR_NUMBER.search(folded))
     if kind is AnswerKind.PERSON:  # « le Royaume et le partenaire européen » names no minister
-        return names_a_person(span)
+        return any(not _only_an_office(entity) for entity in person_entities(span))
     if kind is AnswerKind.MONEY:  # « Quel est le budget… ? »: « 600 » (projects) or « appui financier de l'UE » is not a sum
-        return bool(_NUMBER.search(folded)) and bool(_CURRENCY.search(folded))
+        return bool(_NUMBER.search(folded)) and bool(_CURRENCY.search(folded) or _MAGNITUDE.search(folded))
     if kind is AnswerKind.DURATION:  # a number with its unit, a span of years (« 2017-2020 »), or a start (« depuis 1998 »)
         unit = _TIME_UNIT.search(folded) or _ABBREVIATED_UNIT.search(folded)
         return (bool(_NUMBER.search(folded)) and bool(unit)) or bool(_YEAR_RANGE.search(folded) or _YEAR.search(folded))

@@ -58,8 +58,8 @@ def _pipeline() -> Any:
         ) from None
 
 
-def names_a_person(text: str) -> bool:
-    """Whether ``text`` holds a person's name (a ``PER`` entity)."""
+def person_entities(text: str) -> list[str]:
+    """The ``PER`` entities of ``text``, as written (the model also tags some office titles so)."""
     with _lock:
         nlp = _pipeline()
-        return any(entity.label_ == "PER" for entity in nlp(text).ents)
+        return [entity.text for entity in nlp(text).ents if entity.label_ == "PER"]

@@ -30,7 +30,7 @@ from coopqa.documents import Passage
 from coopqa.errors import ConfigError, InvalidQuestionError
 from coopqa.index import IndexData, analyse, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
-from coopqa.search.acronyms import asked_acronym, definitions
+from coopqa.search.acronyms import asked_acronym, definitions, spells
 from coopqa.search.answer_type import SKIPPED_UNFIT, AnswerKind, expected_kind, restates_question, span_fits
 from coopqa.search.conversation import SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
@@ -333,16 +333,20 @@ class Retriever:
         pinned = figures(question)
         holding = [self._sentences_holding(int(evidence.candidates[position]), pinned, start) for position, (start, _) in zip(read, windows)] if pinned else []
 
+        acronym = asked_acronym(question)  # asked, and not defined in these passages (:meth:`_defined` comes first)
+
         def acceptable(pair: int, start: int, end: int, pinned_only: bool = False) -> bool:
             span = texts[pair][start:end]
             if pinned_only and holding[pair] and not any(lo <= start and end <= hi for lo, hi in holding[pair]):
+                return False
+            if acronym is not None and not spells(acronym, span):
                 return False
             return not (skip_unfit and not span_fits(kind, span)) and not (skip_echoes and restates_question(question, span))
 
         logits = self.reader.logits(question, texts)
         best = logits.reading(accept=partial(acceptable, pinned_only=True)).best() if any(holding) else None
         if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
-            best = logits.reading(accept=acceptable if skip_echoes or skip_unfit else None).best()
+            best = logits.reading(accept=acceptable if skip_echoes or skip_unfit or acronym else None).best()
         if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
             return order, None
         if self.settings.answer_echo == "abstain" and restates_question(question, texts[best.pair][best.start : best.end]):
