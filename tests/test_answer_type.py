@@ -78,11 +78,11 @@ def test_english_questions_are_typed_too(question: str, language: str, kind: Ans
         (AnswerKind.AMOUNT, "appui financier de l’Union Européenne", False),
         (AnswerKind.MONEY, "5 271 000 euros", True),
         (AnswerKind.MONEY, "35 M€", True),
-        (AnswerKind.MONEY, "600", False),
+        (AnswerKind.MONEY, "600", False),  # PISERUMA's 600 projects are no budget
         (AnswerKind.MONEY, "14,2 milliards", True),  # PIAF's volunteers often leave the currency out
         (AnswerKind.YEAR, "1998", True),
         (AnswerKind.YEAR, "en 800", True),
-        (AnswerKind.YEAR, "3 ans", False),  # « En quelle année le projet a-t-il démarré ? »  # PISERUMA's 600 projects are no budget
+        (AnswerKind.YEAR, "3 ans", False),  # « En quelle année le projet a-t-il démarré ? »
         (AnswerKind.MONEY, "48 mois", False),
         (AnswerKind.COUNT, "trois pays", True),
         (AnswerKind.COUNT, "une vingtaine d’organisations", True),

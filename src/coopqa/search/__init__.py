@@ -1,4 +1,5 @@
-"""Stage 4, search: question in, answer out: retrieval, score fusion, the reader (short answer, reranking), abstention and the JSON answer contract.
+"""Stage 4, search: question in, answer out: retrieval, score fusion, the reader (short answer, reranking),
+answer typing and acronyms, languages and follow-ups, abstention and the JSON answer contract.
 
 This is the one API the front ends (evaluation, ui, cli) call: ``Retriever.open(settings).ask(question)``.
 """
