@@ -243,7 +243,7 @@ class Retriever:
         if defined is not None:  # « Que signifie AVRR ? »: the text defines it, so it answers (see :mod:`coopqa.search.acronyms`)
             position, start, end = defined
             order = np.concatenate([[position], order[order != position]])
-            return self._answered(evidence, order, k, scores, (start, end, 1.0), confidence)
+            return self._answered(evidence, mode, False, order[:k], scores, (start, end, 1.0), confidence)
         best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         if pins_checked and best is not None:
@@ -262,14 +262,21 @@ class Retriever:
             kind = expected_kind(evidence.asked, language) if self.settings.answer_typing == "on" else None
             order, short_span = self._read(evidence, order, threshold, evidence.asked, kind)
             abstained = short_span is None and not evidence.follow_up
-        return replace(self._answered(evidence, order, k, scores, short_span, confidence), mode=mode, abstained=abstained)
+        return self._answered(evidence, mode, abstained, order[:k], scores, short_span, confidence)
 
     def _answered(
-        self, evidence: _Evidence, order: np.ndarray, k: int, scores: np.ndarray, short_span: tuple[int, int, float] | None, confidence: float
+        self,
+        evidence: _Evidence,
+        mode: str,
+        abstained: bool,
+        cited: np.ndarray,
+        scores: np.ndarray,
+        short_span: tuple[int, int, float] | None,
+        confidence: float,
     ) -> Answer:
-        """The cited passages in ``order`` and the short answer (document offsets and score) inside the first."""
+        """The answer citing the candidates at positions ``cited``, with the short answer (document offsets and score) inside the first."""
         hits = []
-        for rank, position in enumerate(order[:k], start=1):
+        for rank, position in enumerate(cited, start=1):
             number = int(evidence.candidates[position])
             if rank == 1 and short_span is not None:
                 start, end = self._answer_highlight(number, short_span[0], short_span[1])
@@ -281,7 +288,7 @@ class Retriever:
             passage = hits[0].passage
             text = passage.text[short_span[0] - passage.start : short_span[1] - passage.start]
             short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
-        return Answer(evidence.question, "hybrid", False, tuple(hits), 0.0, round(confidence, 4), short)
+        return Answer(evidence.question, mode, abstained, tuple(hits), 0.0, round(confidence, 4), short)
 
     def _defined(self, evidence: _Evidence, order: np.ndarray) -> tuple[int, int, int] | None:
         """For a question asking what an acronym stands for, the best-ranked candidate defining it and the long form's document offsets."""
@@ -332,8 +339,8 @@ class Retriever:
         skip_unfit = kind in SKIPPED_UNFIT
         pinned = figures(question)
         holding = [self._sentences_holding(int(evidence.candidates[position]), pinned, start) for position, (start, _) in zip(read, windows)] if pinned else []
-
-        acronym = asked_acronym(question)  # asked, and not defined in these passages (:meth:`_defined` comes first)
+        # An acronym asked about and not defined in these passages (:meth:`_defined` came first): only a span spelling it.
+        acronym = asked_acronym(question) if self.settings.answer_typing == "on" else None
 
         def acceptable(pair: int, start: int, end: int, pinned_only: bool = False) -> bool:
             span = texts[pair][start:end]
