@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from coopqa.index import fold_accents
+from coopqa.search.answer_type import fold
 
 #: An acronym as written in a question or after a long form: two to ten capitals or digits, starting with a capital.
 _ACRONYM = r"[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,9}"
@@ -45,8 +46,9 @@ class Definition:
     end: int
 
 
-def definitions(text: str) -> list[Definition]:
-    """Every acronym definition of ``text``, in both orders."""
+@lru_cache(maxsize=1024)
+def definitions(text: str) -> tuple[Definition, ...]:
+    """Every acronym definition of ``text``, in both orders. Cached: an acronym question scans the same passages again."""
     found = []
     for match in _SHORT_AFTER.finditer(text):
         short = match.group(1)
@@ -63,12 +65,12 @@ def definitions(text: str) -> list[Definition]:
         long_text = match.group(group)
         if " " in long_text.strip() and not set("()«»") & set(long_text) and spells(short, long_text):
             found.append(Definition(short, match.start(group), match.end(group)))
-    return found
+    return tuple(found)
 
 
 def asked_acronym(question: str) -> str | None:
     """The acronym a question asks the meaning of (« Que signifie AVRR ? »), or ``None``."""
-    if not _CUES.search(fold_accents(question.lower().replace("’", "'"))):
+    if not _CUES.search(fold(question)):
         return None
     acronyms = {match.group(1) for match in _QUESTION_ACRONYM.finditer(question) if sum(ch.isupper() for ch in match.group(1)) >= 2}
     return acronyms.pop() if len(acronyms) == 1 else None
@@ -169,6 +171,6 @@ def _first_letter(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    """Lower case without accents, one character for one, so positions map back to ``text``."""
-    folded = fold_accents(text.lower())
+    """:func:`~coopqa.search.answer_type.fold`, one character for one, so positions map back to ``text``."""
+    folded = fold(text)
     return folded if len(folded) == len(text) else text.lower()

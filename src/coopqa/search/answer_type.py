@@ -41,12 +41,13 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b")
 _TIME_UNIT = re.compile(r"\b(ans?|annees?|mois|semaines?|jours?|heures?|minutes?|secondes?|decennies?|siecles?|millenaires?)\b")
+_CURRENCIES = r"euros?|dollars?|dirhams?|yens?|roubles?"
 #: A sum of money (« livres » and « francs » are left out: books and people are counted too).
-_MONEY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?)\b|[€$£]")
+_MONEY = re.compile(rf"\b({_CURRENCIES})\b|[€$£]")
 #: A sum written without its currency, as PIAF's volunteers often do (« 14,2 milliards », « 15 millions »).
 _MAGNITUDE = re.compile(r"\b(millions?|milliards?|mds?|mrds?)\b")
 #: What a question asking for money expects: the sums above, or one in francs, pounds or a currency code.
-_CURRENCY = re.compile(r"\b(euros?|dollars?|dirhams?|yens?|roubles?|francs?|livres?|dh|mad|usd|eur|chf)\b|[€$£]")
+_CURRENCY = re.compile(rf"\b({_CURRENCIES}|francs?|livres?|dh|mad|usd|eur|chf)\b|[€$£]")
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 #: A year as a question asking « en quelle année » takes it: three or four digits (PIAF asks about 800 and 1515 too).
 _YEAR_NUMBER = re.compile(r"(?<![\d.,])\d{3,4}(?![\d.,]\d)")
@@ -69,6 +70,14 @@ _OFFICE_EN = (
 #: An office at the start of a ``PER`` entity (« Secrétaire général des Nations Unies » is tagged so): see :func:`_only_an_office`.
 _OFFICE_START = re.compile(rf"^(le |la |l'|les )?{_OFFICE_FR}( (adjoint|adjointe|general|generale|delegue|deleguee))?\b")
 
+#: Verbs that may follow « which » / « quel » without an office being asked for (« What did King Mohammed VI present…? »).
+_AUXILIARIES = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|can|est|etait|sont|etaient|a|ont)\b)"
+
+
+def _asks_for_office(who: str, which: str, name: str, office: str) -> re.Pattern[str]:
+    """« who is … the <office> », « which [adjective] <office> », « the name of … the <office> »."""
+    return re.compile(rf"{who}.*\b{office}\b|\b({which}) ({_AUXILIARIES}\w+ )?{office}\b|\b({name})\b.*\b{office}\b")
+
 
 def _only_an_office(entity: str) -> bool:
     """A title not followed by a capitalised word (« Roi Mohammed VI » names someone, « Secrétaire général des Nations Unies » no one)."""
@@ -78,13 +87,6 @@ def _only_an_office(entity: str) -> bool:
         return False
     rest = entity[match.end() :].split()
     return not rest or not rest[0][:1].isupper()
-#: Verbs that may follow « which » / « quel » without an office being asked for (« What did King Mohammed VI present…? »).
-_AUXILIARIES = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|can|est|etait|sont|etaient|a|ont)\b)"
-
-
-def _asks_for_office(who: str, which: str, name: str, office: str) -> re.Pattern[str]:
-    """« who is … the <office> », « which [adjective] <office> », « the name of … the <office> »."""
-    return re.compile(rf"{who}.*\b{office}\b|\b({which}) ({_AUXILIARIES}\w+ )?{office}\b|\b({name})\b.*\b{office}\b")
 
 
 #: Per question language, first match wins: « combien de temps » is a duration before it is a count, « combien coûte »
@@ -118,8 +120,8 @@ _QUESTION_KINDS: dict[str, tuple[tuple[AnswerKind, re.Pattern[str]], ...]] = {
         (
             AnswerKind.DATE,
             re.compile(
-                r"^(quand|depuis quand|jusqu'a quand)\b|\b(en quelle annee|quelle annee|quelle date|quelles dates|quel jour|quel mois"
-                r"|a quelle date|a quelles dates|depuis quelle annee|en quel mois)\b"
+                r"^(quand|depuis quand|jusqu'a quand)\b|\b(quelle date|quelles dates|quel jour|quel mois"
+                r"|a quelle date|a quelles dates|en quel mois)\b"
             ),
         ),
         (AnswerKind.COUNT, re.compile(r"\bcombien (de |d')")),

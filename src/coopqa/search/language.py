@@ -115,29 +115,27 @@ CROSS_LINGUAL_FIGURE_DEPTH = 3
 #: abstained); held-out: Arabic unanswerable abstained 63.6 % → 72.7 %, every other figure of the English, Arabic and
 #: conversation sets unchanged. Like the French threshold, it is on multilingual-e5-small's cosine scale.
 CROSS_LINGUAL_MIN_COSINE = 0.765
+
+
+def _cross_lingual(language: str, calibrated: bool, min_zscore: float, reader_threshold: float, offset: np.ndarray | None = None) -> LanguagePolicy:
+    """A policy for questions the French BM25 cannot read: dense-led, figures and names pinned, a cosine floor."""
+    return LanguagePolicy(
+        language,
+        calibrated,
+        CROSS_LINGUAL_FUSION,
+        min_zscore,
+        offset,
+        reader_threshold=reader_threshold,
+        figure_depth=CROSS_LINGUAL_FIGURE_DEPTH,
+        pins_required=True,
+        min_cosine=CROSS_LINGUAL_MIN_COSINE,
+    )
+
+
 POLICIES: dict[str, LanguagePolicy] = {
     "fr": LanguagePolicy("fr", True),
-    "en": LanguagePolicy(
-        "en",
-        True,
-        CROSS_LINGUAL_FUSION,
-        1.65,
-        reader_threshold=-15.0,
-        figure_depth=CROSS_LINGUAL_FIGURE_DEPTH,
-        pins_required=True,
-        min_cosine=CROSS_LINGUAL_MIN_COSINE,
-    ),
-    "ar": LanguagePolicy(
-        "ar",
-        True,
-        CROSS_LINGUAL_FUSION,
-        1.59,
-        np.asarray(OFFSETS["ar"], dtype=np.float32),
-        reader_threshold=-11.5,
-        figure_depth=CROSS_LINGUAL_FIGURE_DEPTH,
-        pins_required=True,
-        min_cosine=CROSS_LINGUAL_MIN_COSINE,
-    ),
+    "en": _cross_lingual("en", True, 1.65, -15.0),
+    "ar": _cross_lingual("ar", True, 1.59, -11.5, np.asarray(OFFSETS["ar"], dtype=np.float32)),
 }
 CALIBRATED = tuple(POLICIES)
 #: Languages no set measured: answered the cross-lingual way, with the laxer of the measured thresholds.
@@ -162,16 +160,7 @@ def centred(vector: np.ndarray, policy: LanguagePolicy, model_id: str) -> np.nda
 
 def policy_for(language: str) -> LanguagePolicy:
     """The policy of a detected language code (an uncalibrated one gets the cross-lingual policy)."""
-    return POLICIES.get(language) or LanguagePolicy(
-        language,
-        False,
-        CROSS_LINGUAL_FUSION,
-        UNCALIBRATED_ZSCORE,
-        reader_threshold=UNCALIBRATED_READER_THRESHOLD,
-        figure_depth=CROSS_LINGUAL_FIGURE_DEPTH,
-        pins_required=True,
-        min_cosine=CROSS_LINGUAL_MIN_COSINE,
-    )
+    return POLICIES.get(language) or _cross_lingual(language, False, UNCALIBRATED_ZSCORE, UNCALIBRATED_READER_THRESHOLD)
 
 
 class LanguageDetector:
