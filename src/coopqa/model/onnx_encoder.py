@@ -90,7 +90,9 @@ class OnnxGraph:
         options.log_severity_level = 3  # errors only: its warnings are about graph rewrites, not the user's data
         if not spinning:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
+        #: The graph file this session runs (benchmarks compare it with rewritten copies).
+        self.path = folder / model_file
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self.input_names = tuple(node.name for node in self.session.get_inputs())
         self.table: np.ndarray | None = None
         if "inputs_embeds" in self.input_names:
