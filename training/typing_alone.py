@@ -34,6 +34,8 @@ from coopqa.search.entities import person_entities
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_WORDS = 8
+#: The distance of every candidate when no word of the sentence is the question's: they then tie on it.
+NO_ANCHOR = 100
 _WORD = re.compile(r"[^\s,;:()«»\"]+")
 
 
@@ -58,7 +60,7 @@ def typed_span(question: str, sentence: str, kind: AnswerKind) -> str | None:
 
 
 def _distance(first: int, last: int, anchors: list[int]) -> int:
-    return min((max(first - anchor, anchor - last, 0) for anchor in anchors), default=len(anchors) + 100)
+    return min((max(first - anchor, anchor - last, 0) for anchor in anchors), default=NO_ANCHOR)
 
 
 def main() -> None:

@@ -119,8 +119,6 @@ def _by_initials(window: str, letters: list[str]) -> int | None:
     words = [(match.start(), _fold(match.group())) for match in _WORD.finditer(window)]
 
     def spell(letter: int, word: int) -> int | None:  # letters[:letter + 1] from words[:word + 1], the last one used
-        if letter < 0:
-            return None
         if word < 0:
             return None
         start, folded = words[word]

@@ -38,6 +38,7 @@ from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.glossary import asked_names, corpus_names
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language, preload_detector
 from coopqa.search.reader import Reader, clause_around
+from coopqa.search.reading import Span
 
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 #: How many candidates each side (dense, BM25) contributes before fusion.
@@ -350,12 +351,16 @@ class Retriever:
                 return False
             return not (skip_unfit and not span_fits(kind, span)) and not (skip_echoes and restates_question(question, span))
 
+        def convincing(span: Span | None) -> bool:
+            return span is not None and span.margin >= threshold and span_fits(kind, texts[span.pair][span.start : span.end])
+
         logits = self.reader.logits(question, texts)
         best = logits.reading(accept=partial(acceptable, pinned_only=True)).best() if any(holding) else None
-        if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
+        if not convincing(best):
             best = logits.reading(accept=acceptable if skip_echoes or skip_unfit or acronym else None).best()
-        if best is None or best.margin < threshold or not span_fits(kind, texts[best.pair][best.start : best.end]):
-            return order, None
+            if not convincing(best):
+                return order, None
+        assert best is not None
         if self.settings.answer_echo == "abstain" and restates_question(question, texts[best.pair][best.start : best.end]):
             return order, None
         chosen = read[best.pair]
