@@ -42,7 +42,7 @@ def _bounded_int(name: str, low: int, high: int) -> type[int]:
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="app.py", description="Assistant de questions-réponses (Gradio) sur la coopération multilatérale du Maroc en matière de migration."
+        prog="app.py", description="Assistant de questions-réponses (Gradio) sur le corpus indexé : réponse courte et passages cités."
     )
     server = parser.add_argument_group("server (flags > COOPQA_HOST/PORT/FEEDBACK/CONCURRENCY > defaults)")
     server.add_argument("--host", default=environ.get("COOPQA_HOST", DEFAULT_HOST), help=f"interface to listen on (default: {DEFAULT_HOST})")
@@ -72,14 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     args = build_parser(os.environ).parse_args(argv)
     try:
-        from coopqa.search import Retriever
+        from coopqa.pipeline import Assistant
         from coopqa.ui import FeedbackLog, build_app, serve
 
         settings: Settings = settings_from_args(args)
         feedback = FeedbackLog(args.feedback)
         feedback.check()
         print(f"coopqa: chargement du modèle ({settings.model}) et de l'index ({settings.index_dir})…", file=sys.stderr, flush=True)
-        retriever = Retriever.open(settings, progress=True)
+        retriever = Assistant.open(settings, progress=True)
         print(f"coopqa: prêt — {len(retriever.data.passages)} passages ; avis enregistrés dans {args.feedback}", file=sys.stderr, flush=True)
         demo = build_app(retriever, feedback, args.concurrency)
         try:

@@ -304,11 +304,11 @@ def task_langchain_ask(args: dict[str, Any]) -> None:
 
 
 def task_coopqa_warm(args: dict[str, Any]) -> None:
-    from coopqa.search.retriever import Retriever
+    from coopqa.pipeline import Assistant
 
     settings = coopqa_settings(args)
     questions = [item.question for item in questions_of(args["questions"], args.get("limit"))]
-    retriever = Retriever.open(settings, progress=False)
+    retriever = Assistant.open(settings, progress=False)
     latencies = {mode: ask_times_ms(lambda question, mode=mode: retriever.ask(question, mode=mode), questions, args["rounds"]) for mode in args["modes"]}
     emit({"backend": settings.backend, "k": settings.top_k, "latencies_ms": latencies})
 
@@ -340,11 +340,11 @@ def task_coopqa_quality(args: dict[str, Any]) -> None:
     from coopqa.evaluation.metrics import DEPTH, evaluate
     from coopqa.index.store import load_index
     from coopqa.model.embedder import Embedder
-    from coopqa.search.retriever import Retriever
+    from coopqa.pipeline import Assistant
 
     settings = coopqa_settings(args)
     items = questions_of(args["questions"], args.get("limit"))
-    retriever = Retriever(load_index(settings.index_dir), Embedder(settings, progress=False), settings)
+    retriever = Assistant(load_index(settings.index_dir), Embedder(settings, progress=False), settings)
     documents = list(retriever.data.documents.values())
     reports = evaluate(retriever, items, args["modes"], k=DEPTH, relevance=relevance_for(args, documents))
     emit({"backend": settings.backend, "modes": {report.mode: summary(report) for report in reports}})
@@ -352,7 +352,7 @@ def task_coopqa_quality(args: dict[str, Any]) -> None:
 
 def task_langchain_quality(args: dict[str, Any]) -> None:
     from coopqa.evaluation.metrics import DEPTH, ModeReport, judge_answer
-    from coopqa.search.retriever import Answer, Hit
+    from coopqa.pipeline import Answer, Hit
 
     store, kind, _ = load_langchain_store(args)
     documents = source_documents(args)

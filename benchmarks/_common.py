@@ -528,7 +528,7 @@ def ask_tables(bench: Bench) -> list[str]:
         lines += [
             "",
             f"{rounds} round(s), each a fresh process per system{', alternating' if len(warm) == 2 else ''}, latencies pooled; peak RSS: median over the "
-            f"rounds. coopqa: `Retriever.ask` (question check, encoding, dense + BM25, fusion, highlight, abstention; dense mode gathers the same "
+            f"rounds. coopqa: `Assistant.ask` (question check, encoding, dense + BM25, fusion, highlight, abstention; dense mode gathers the same "
             f"signals and only ranks differently); {load_note(warm)}.",
         ]
     return lines

@@ -5,7 +5,7 @@
 Cold start: ``coopqa ask QUESTION --json`` as a user runs it, index already built and the page cache
 warm (one unmeasured run first); process start → first answer on stdout, median of ``--cold-runs``,
 and each run's peak RSS. Warm: one process answers every question of ``qa/coopqa-fr.jsonl`` one at a
-time through ``Retriever.ask`` (hybrid, then dense), ``--rounds`` passes after 10 warm-up asks; p50,
+time through ``Assistant.ask`` (hybrid, then dense), ``--rounds`` passes after 10 warm-up asks; p50,
 p95, max and the process's peak RSS. ``--langchain`` adds ``FAISS.load_local`` + ``similarity_search``
 over the same chunks and model, alternating with coopqa, with coopqa / LangChain ratios.
 """

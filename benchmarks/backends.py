@@ -43,10 +43,10 @@ import json, sys, time
 from dataclasses import replace
 from coopqa.config import load_settings
 from coopqa.evaluation.qa_formats import read_qa_file
-from coopqa.search import Reader, Retriever
+from coopqa.pipeline import Assistant, Reader
 settings = replace(load_settings(), index_dir=__import__("pathlib").Path(sys.argv[1]), reader="off")
-plain = Retriever.open(settings, progress=False)
-reading = Retriever(plain.data, plain.embedder, settings, reader=Reader.for_settings(replace(settings, reader="on"), progress=False))
+plain = Assistant.open(settings, progress=False)
+reading = Assistant(plain.data, plain.embedder, settings, reader=Reader.for_settings(replace(settings, reader="on"), progress=False))
 questions = [item.question for item in read_qa_file(__import__("pathlib").Path(sys.argv[2])).items if item.answerable]
 for question in questions[:10]:
     plain.ask(question); reading.ask(question)

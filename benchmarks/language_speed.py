@@ -6,7 +6,7 @@ One process holds one index and one encoder. Every question of ``qa/coopqa-fr.js
 ``qa/coopqa-en.jsonl``, ``qa/coopqa-ar.jsonl`` and ``qa/coopqa-conversations.jsonl`` (with its
 ``history``) is asked one at a time, alternately:
 
-* **with**: ``Retriever.ask(question, history=…)``, the path every front end takes
+* **with**: ``Assistant.ask(question, history=…)``, the path every front end takes
   (language detection, follow-up resolution, then the search). As in the chat, the
   history's questions were asked just before (untimed), so a follow-up's topic vector
   is known; the vector cache is emptied before each question, so nothing else is;
@@ -43,14 +43,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from coopqa.config import load_settings
-    from coopqa.search import Retriever, clean_history, clean_question, detect_language
+    from coopqa.pipeline import Assistant, clean_history, clean_question, detect_language
     from coopqa.search.conversation import SearchVectors, resolve
 
     # The reader is off on both sides: it reads English, Arabic and follow-up questions that the French rule would
     # abstain on or that had no short answer before, so with it on the difference would be the reader's cost
     # (``benchmarks/reader_speed.py``), not what detection and follow-up handling add.
     settings = replace(load_settings(), reader="off")
-    retriever = Retriever.open(settings, progress=False)
+    retriever = Assistant.open(settings, progress=False)
     rows = [json.loads(line) for name in FILES for line in (ROOT / "qa" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     asked = [(row["question"], row.get("history", [])) for row in rows]
 
@@ -66,7 +66,7 @@ def main() -> None:
     def without(question: str, history: list[str]) -> None:
         cleaned = clean_question(question, settings.max_question_chars)
         vector = retriever.embedder.encode_queries([cleaned])[0]
-        retriever._answer(retriever._gather(cleaned, vector), settings.top_k, settings.mode)
+        retriever._answer(retriever.retriever._gather(cleaned, vector), settings.top_k, settings.mode)
 
     def added(question: str, history: list[str]) -> None:
         cleaned = clean_question(question, settings.max_question_chars)

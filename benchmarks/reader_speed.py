@@ -31,11 +31,11 @@ def warm(backend: str, rounds: int) -> dict[str, dict[str, float]]:
     from coopqa.config import load_settings
     from coopqa.evaluation.qa_formats import read_qa_file
     from coopqa.model import open_reader
-    from coopqa.search import Reader, Retriever
+    from coopqa.pipeline import Assistant, Reader
 
     settings = replace(load_settings({"backend": backend}), reader="off")
-    plain = Retriever.open(settings, progress=False)
-    reading = Retriever(plain.data, plain.embedder, settings, reader=Reader(open_reader(settings, progress=False)))
+    plain = Assistant.open(settings, progress=False)
+    reading = Assistant(plain.data, plain.embedder, settings, reader=Reader(open_reader(settings, progress=False)))
     questions = [item.question for item in read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items if item.answerable]
     for question in questions[:10]:
         plain.ask(question)

@@ -32,7 +32,7 @@ from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.qa_formats import read_qa_file
 from coopqa.evaluation.splits import question_split
 from coopqa.model import open_reader
-from coopqa.search import Reader, Retriever
+from coopqa.pipeline import Assistant, Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLDS = np.arange(-15.0, 10.01, 0.25)
@@ -49,7 +49,7 @@ class Read:
     f1: float  # of the span read, against the French answers
 
 
-def read_set(retriever: Retriever, reader: Reader, language: str) -> list[Read]:
+def read_set(retriever: Assistant, reader: Reader, language: str) -> list[Read]:
     rows = []
     for item in read_qa_file(ROOT / "qa" / f"coopqa-{language}.jsonl").items:
         answer = retriever.ask(item.question)
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--max-wrongly-abstained", type=float, default=0.03)
     args = parser.parse_args()
     settings = load_settings()
-    retriever = Retriever.open(replace(settings, reader="off"), progress=False)
+    retriever = Assistant.open(replace(settings, reader="off"), progress=False)
     reader = Reader(open_reader(settings, progress=False))
     chosen: dict[str, float] = {}
     for language in args.languages.split(","):

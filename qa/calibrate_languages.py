@@ -35,9 +35,10 @@ from coopqa.config import load_settings
 from coopqa.evaluation.metrics import Judge
 from coopqa.evaluation.qa_formats import read_qa_file
 from coopqa.evaluation.splits import question_split
-from coopqa.search import Retriever
+from coopqa.pipeline import Assistant
 from coopqa.search.fusion import Fusion
-from coopqa.search.retriever import clean_question, zscore
+from coopqa.search.questions import clean_question
+from coopqa.search.retriever import zscore
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = (0.0, 0.125, 0.25, 0.5, 0.75, 1.0)
@@ -49,7 +50,7 @@ def main() -> None:
     parser.add_argument("--languages", default="en,ar")
     parser.add_argument("--write", action="store_true", help="write src/coopqa/search/language_offsets.py")
     args = parser.parse_args()
-    retriever = Retriever.open(load_settings(), progress=False)
+    retriever = Assistant.open(load_settings(), progress=False)
     judge = Judge({doc_id: document.text for doc_id, document in retriever.data.documents.items()})
     french = read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items
     french_vectors = retriever.embedder.encode_queries([item.question for item in french])
@@ -111,7 +112,7 @@ def write_offsets(offsets: dict[str, np.ndarray], model: str) -> None:
 class Searched:
     """One language file, every question encoded and searched once, judged against the corpus."""
 
-    def __init__(self, retriever: Retriever, judge: Judge, language: str, french_mean: np.ndarray) -> None:
+    def __init__(self, retriever: Assistant, judge: Judge, language: str, french_mean: np.ndarray) -> None:
         self.retriever = retriever
         self.items = read_qa_file(ROOT / "qa" / f"coopqa-{language}.jsonl").items
         self.questions = [clean_question(item.question, retriever.settings.max_question_chars) for item in self.items]
@@ -127,7 +128,7 @@ class Searched:
         """Search again with the questions centred on French (or, ``undo``, as encoded)."""
         vectors = self.vectors if undo else self.vectors - self.offset
         vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-        self.evidence = [self.retriever._gather(question, vector) for question, vector in zip(self.questions, vectors)]
+        self.evidence = [self.retriever.retriever._gather(question, vector) for question, vector in zip(self.questions, vectors)]
         passages = self.retriever.data.passages
         self.relevant = [
             np.array([self.judge.unit(item, passages[int(c)]) == "relevant" for c in found.candidates]) if item.answerable else None

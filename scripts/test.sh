@@ -20,6 +20,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== import-linter: the stages depend one way (pyproject.toml, [tool.importlinter])"
+.venv/bin/lint-imports
 echo "== pytest"
 .venv/bin/pytest -q --timeout=900 "$@"
 echo "== quality guard: the shipped QA set must keep the README's figures"

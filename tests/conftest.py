@@ -19,8 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from coopqa.config import Settings, load_settings
 from coopqa.model import open_reader
 from coopqa.model.embedder import Embedder
-from coopqa.search import Reader
-from coopqa.search.retriever import Retriever
+from coopqa.pipeline import Assistant, Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -49,12 +48,12 @@ def embedder(settings: Settings) -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def retriever(settings: Settings, embedder: Embedder) -> Retriever:
+def retriever(settings: Settings, embedder: Embedder) -> Assistant:
     """The real model over a real FAISS + BM25 index of the shipped corpus."""
     from coopqa.index.store import build_index, load_index
 
     build_index(settings, embedder, progress=False)
-    return Retriever(load_index(settings.index_dir), embedder, settings)
+    return Assistant(load_index(settings.index_dir), embedder, settings)
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +63,8 @@ def reader(settings: Settings) -> Reader:
 
 
 @pytest.fixture(scope="session")
-def reading_retriever(retriever: Retriever, reader: Reader) -> Retriever:
-    return Retriever(retriever.data, retriever.embedder, retriever.settings, reader=reader)
+def reading_retriever(retriever: Assistant, reader: Reader) -> Assistant:
+    return Assistant(retriever.data, retriever.embedder, retriever.settings, reader=reader)
 
 
 @pytest.fixture

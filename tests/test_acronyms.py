@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from coopqa.search import Retriever
-from coopqa.search.acronyms import asked_acronym, definitions
+from coopqa.pipeline import Assistant
+from coopqa.reading.acronyms import asked_acronym, definitions
 
 from .conftest import CORPUS, PIAF
 
@@ -66,7 +66,7 @@ def test_a_question_asking_what_an_acronym_stands_for(question: str, acronym: st
         ("What is PISERUMA short for?", "Programme d’Insertion Socio-économique des Réfugiés Urbains au Maroc"),
     ],
 )
-def test_the_long_form_is_the_short_answer_and_its_passage_comes_first(reading_retriever: Retriever, question: str, long_form: str) -> None:
+def test_the_long_form_is_the_short_answer_and_its_passage_comes_first(reading_retriever: Assistant, question: str, long_form: str) -> None:
     answer = reading_retriever.ask(question)
     assert not answer.abstained and answer.short is not None
     assert answer.short.text == long_form
@@ -75,12 +75,12 @@ def test_the_long_form_is_the_short_answer_and_its_passage_comes_first(reading_r
     assert top.highlight_start <= answer.short.start and answer.short.end <= top.highlight_end
 
 
-def test_an_acronym_the_corpus_never_spells_out_gets_no_other_long_form(reading_retriever: Retriever) -> None:
+def test_an_acronym_the_corpus_never_spells_out_gets_no_other_long_form(reading_retriever: Assistant) -> None:
     """IRAM is named, never spelt out; the reader offered AMEM's long form, « Appui à la Migration Equitable »."""
     answer = reading_retriever.ask("Que veut dire le sigle IRAM ?")
     assert answer.short is None or answer.short.text.lower().startswith("i")
 
 
-def test_an_acronym_the_corpus_never_names_is_not_answered(reading_retriever: Retriever) -> None:
+def test_an_acronym_the_corpus_never_names_is_not_answered(reading_retriever: Assistant) -> None:
     answer = reading_retriever.ask("Que signifie le sigle CEDEAO ?")
     assert answer.abstained and answer.short is None

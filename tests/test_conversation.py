@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from coopqa.errors import InvalidHistoryError
-from coopqa.search import answer_to_json, clean_history
+from coopqa.pipeline import Assistant, answer_to_json, clean_history
 from coopqa.search.conversation import MAX_HISTORY_TURNS, is_follow_up, resolve
-from coopqa.search.retriever import Retriever
 
 COOPQA = str(Path(sys.executable).parent / "coopqa")
 
@@ -62,7 +61,7 @@ def test_a_follow_up_is_searched_with_the_conversation_topic() -> None:
     assert resolve("Et la quatrième ?", []).searched == "Et la quatrième ?"
 
 
-def test_follow_up_cites_the_right_passage(retriever: Retriever) -> None:
+def test_follow_up_cites_the_right_passage(retriever: Assistant) -> None:
     answer = retriever.ask("Et la quatrième ?", history=["Où s'est tenue la troisième réunion du FMMD ?"])
     assert not answer.abstained and "Mexico 2010" in answer.hits[0].passage.text
     record = answer_to_json(answer)
@@ -71,7 +70,7 @@ def test_follow_up_cites_the_right_passage(retriever: Retriever) -> None:
     assert not durée.abstained and "SHARAKA" in durée.searched
 
 
-def test_a_follow_up_gets_its_short_answer_read_from_the_question_as_asked(reading_retriever: Retriever) -> None:
+def test_a_follow_up_gets_its_short_answer_read_from_the_question_as_asked(reading_retriever: Assistant) -> None:
     # Read as searched (« Quel était le budget … ? Et sa durée ? ») the reader answers the budget; read as asked, the duration.
     durée = reading_retriever.ask("Et sa durée ?", history=["Quel était le budget du projet SHARAKA ?"])
     assert durée.short is not None and "3 ans" in durée.short.text and "271" not in durée.short.text
@@ -81,7 +80,7 @@ def test_a_follow_up_gets_its_short_answer_read_from_the_question_as_asked(readi
     assert passage.text[durée.short.start - passage.start : durée.short.end - passage.start] == durée.short.text
 
 
-def test_unrelated_history_does_not_move_a_standalone_question(retriever: Retriever) -> None:
+def test_unrelated_history_does_not_move_a_standalone_question(retriever: Assistant) -> None:
     question = "Depuis quand le Maroc est-il membre de l'OIM ?"
     alone, after = retriever.ask(question), retriever.ask(question, history=["Qui finance le projet AMEM ?", "Et le budget ?"])
     assert after.searched == question
@@ -133,7 +132,7 @@ def test_eval_reads_history_and_reports_follow_ups_as_their_own_rows(cli_env: di
     assert row[2] == "8" and float(row[3]) >= 0.75  # 8 follow-ups, hit@1
 
 
-def test_a_follow_up_reuses_the_vector_of_the_turn_before(retriever: Retriever) -> None:
+def test_a_follow_up_reuses_the_vector_of_the_turn_before(retriever: Assistant) -> None:
     import numpy as np
 
     from coopqa.search.conversation import SearchVectors

@@ -23,7 +23,7 @@ from coopqa.evaluation.command import threshold_failures
 from coopqa.evaluation.metrics import KS, Judge, ModeReport, ParagraphJudge, evaluate, judge_answer
 from coopqa.evaluation.qa_formats import QAItem, read_qa_file
 from coopqa.model.embedder import Embedder
-from coopqa.search.retriever import Answer, Hit, Retriever
+from coopqa.pipeline import Answer, Assistant, Hit
 from tests.conftest import QA_FILE, ROOT
 
 EVIDENCE = "Le Gouvernement belge a œuvré par la suite pour le lancement du processus du FMMD"
@@ -200,7 +200,7 @@ def assert_same_as_ranx(report: ModeReport) -> None:
 
 
 @pytest.fixture(scope="module")
-def shipped_reports(retriever: Retriever, embedder: Embedder, settings: Settings) -> list[ModeReport]:
+def shipped_reports(retriever: Assistant, embedder: Embedder, settings: Settings) -> list[ModeReport]:
     """The shipped QA set in all three modes, the questions encoded once."""
     return evaluate(retriever, read_qa_file(QA_FILE).items, ["bm25", "dense", "hybrid"])
 
@@ -214,7 +214,7 @@ def test_ranking_metrics_match_ranx_on_the_shipped_qa_set(shipped_reports: list[
         assert 0 < metrics["mrr@10"] <= metrics["hit@10"] <= 1
 
 
-def test_shared_encoding_gives_the_same_answers_and_comparable_latencies(shipped_reports: list[ModeReport], retriever: Retriever) -> None:
+def test_shared_encoding_gives_the_same_answers_and_comparable_latencies(shipped_reports: list[ModeReport], retriever: Assistant) -> None:
     hybrid = shipped_reports[2]
     plain = evaluate(retriever, [j.item for j in hybrid.judged[:20]], ["hybrid"])[0]
     assert [j.ranking for j in plain.judged] == [j.ranking for j in hybrid.judged[:20]]
@@ -283,7 +283,7 @@ def coopqa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_cli_end_to_end_on_the_shipped_qa_set(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_cli_end_to_end_on_the_shipped_qa_set(retriever: Assistant, cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "eval"
     result = coopqa("eval", "qa/coopqa-fr.jsonl", "--out", str(out), "--min-hit5", "0.9", "--max-wrongly-abstained", "0.2", env=cli_env)
     assert result.returncode == 0, result.stderr
@@ -344,7 +344,7 @@ def eval_in_process(embedder: Embedder, settings: Settings, monkeypatch: pytest.
     return run
 
 
-def test_skip_invalid_counts_and_thresholds_exit_1(retriever: Retriever, eval_in_process: Any, tmp_path: Path) -> None:
+def test_skip_invalid_counts_and_thresholds_exit_1(retriever: Assistant, eval_in_process: Any, tmp_path: Path) -> None:
     path = write(
         tmp_path / "qa.jsonl",
         jsonl(
@@ -364,7 +364,7 @@ def test_skip_invalid_counts_and_thresholds_exit_1(retriever: Retriever, eval_in
     assert code == 2 and "line 2" in err  # without --skip-invalid the first bad row stops the run
 
 
-def test_squad_file_as_its_own_corpus_in_a_temporary_index(retriever: Retriever, eval_in_process: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_squad_file_as_its_own_corpus_in_a_temporary_index(retriever: Assistant, eval_in_process: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))

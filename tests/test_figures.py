@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coopqa.search import Retriever
+from coopqa.pipeline import Assistant
 from coopqa.search.figures import figures, figures_first
 
 
@@ -45,29 +45,29 @@ def test_the_first_passage_holding_every_figure_goes_first() -> None:
     assert figures_first(order, texts, frozenset()).tolist() == [7, 3, 5]  # nothing asked
 
 
-def test_a_year_asked_brings_its_edition_first(reading_retriever: Retriever) -> None:
+def test_a_year_asked_brings_its_edition_first(reading_retriever: Assistant) -> None:
     """Fusion ranks the passage on the first editions above the one on 2011 (shipped set, q029)."""
     question = "Dans quel pays a eu lieu le FMMD de 2011 ?"
-    plain = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=0), reader=None)
+    plain = Assistant(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=0), reader=None)
     assert "2011" not in plain.ask(question).hits[0].passage.text
-    pinned = Retriever(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=3), reader=reading_retriever.reader)
+    pinned = Assistant(reading_retriever.data, reading_retriever.embedder, replace(reading_retriever.settings, figure_depth=3), reader=reading_retriever.reader)
     answer = pinned.ask(question)
     assert "2011" in answer.hits[0].passage.text
     assert answer.short is not None and "Suisse" in answer.short.text
 
 
-def test_an_english_follow_up_finds_its_edition_by_its_ordinal(retriever: Retriever) -> None:
+def test_an_english_follow_up_finds_its_edition_by_its_ordinal(retriever: Assistant) -> None:
     """« fourth » cannot match « quatrième » lexically, and English is ranked by meaning: the figure does it (en-c001)."""
     history = ["Where was the third GFMD meeting held?"]
     answer = retriever.ask("And the fourth?", history=history)
     assert answer.language == "en" and "Mexico 2010" in answer.hits[0].passage.text
     arabic = retriever.ask("والرابع؟", history=["أين انعقد الاجتماع الثالث للمنتدى العالمي للهجرة والتنمية؟"])
     assert arabic.language == "ar" and "Mexico 2010" in arabic.hits[0].passage.text
-    french_off = Retriever(retriever.data, retriever.embedder, replace(retriever.settings, figure_depth=0))
+    french_off = Assistant(retriever.data, retriever.embedder, replace(retriever.settings, figure_depth=0))
     assert french_off.ask("And the fourth?", history=history).hits[0].passage.text == answer.hits[0].passage.text  # English keeps its own depth
 
 
-def test_a_foreign_question_naming_a_figure_no_passage_holds_is_not_answered(retriever: Retriever) -> None:
+def test_a_foreign_question_naming_a_figure_no_passage_holds_is_not_answered(retriever: Assistant) -> None:
     """The corpus stops at the forum's 11th edition: the 12th is a near-miss, caught by its figure (en-u001)."""
     missing = retriever.ask("What was the theme of the 12th Global Forum on Migration and Development?")
     assert missing.language == "en" and missing.abstained
@@ -84,7 +84,7 @@ def test_a_foreign_question_naming_a_figure_no_passage_holds_is_not_answered(ret
         ("Quel pays a accueilli la 7e édition du Forum mondial ?", "Suède"),
     ],
 )
-def test_the_short_answer_comes_from_the_sentence_naming_the_edition_asked(reading_retriever: Retriever, question: str, answer: str) -> None:
+def test_the_short_answer_comes_from_the_sentence_naming_the_edition_asked(reading_retriever: Assistant, question: str, answer: str) -> None:
     """The editions are listed one after another; the reader alone took the next edition's theme (« Vers un contrat social mondial ») or host (« Turquie »)."""
     short = reading_retriever.ask(question).short
     assert short is not None and answer in short.text

@@ -23,7 +23,7 @@ from coopqa.index.dense import DenseIndex, DenseThresholds, build_dense_index, c
 from coopqa.index.store import FORMAT_VERSION, build_index, current_version, load_index, read_manifest
 from coopqa.index.versions import KEEP_VERSIONS
 from coopqa.model.embedder import Embedder
-from coopqa.search.retriever import Retriever
+from coopqa.pipeline import Assistant
 from tests.conftest import DOCUMENT
 
 ADDED = "ajout.txt"
@@ -31,14 +31,14 @@ ADDED_TEXT = "Ajout\n\nLe Maroc a accueilli une conférence sur la migration à 
 ADDED_QUESTION = "Où le Maroc a-t-il accueilli une conférence sur la migration en 2018 ?"
 
 
-def copy_setup(settings: Settings, retriever: Retriever, tmp_path: Path) -> Settings:
+def copy_setup(settings: Settings, retriever: Assistant, tmp_path: Path) -> Settings:
     """A private copy of the session corpus and index, free to be damaged."""
     shutil.copytree(settings.corpus_dir, tmp_path / "corpus")
     shutil.copytree(settings.index_dir, tmp_path / "index")
     return replace(settings, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
 
 
-def test_manifest_records_what_the_index_was_built_with(retriever: Retriever, settings: Settings) -> None:
+def test_manifest_records_what_the_index_was_built_with(retriever: Assistant, settings: Settings) -> None:
     manifest = retriever.data.manifest
     assert manifest["model"] == {"id": retriever.embedder.model_id, "dimension": 384}
     assert manifest["chunking"]["chunk_size"] == settings.chunk_size
@@ -55,14 +55,14 @@ def test_manifest_records_what_the_index_was_built_with(retriever: Retriever, se
         assert manifest["files"][name] == {"size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
-def test_unchanged_corpus_is_not_rebuilt(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_unchanged_corpus_is_not_rebuilt(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     private = copy_setup(settings, retriever, tmp_path)
     before = current_version(private.index_dir)
     report = build_index(private, embedder, progress=False)
     assert report.unchanged and current_version(private.index_dir) == before
 
 
-def test_only_changed_documents_are_embedded_again(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_only_changed_documents_are_embedded_again(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     private = copy_setup(settings, retriever, tmp_path)
     (private.corpus_dir / ADDED).write_text(ADDED_TEXT, encoding="utf-8")
     report = build_index(private, embedder, progress=False)
@@ -76,19 +76,19 @@ def test_only_changed_documents_are_embedded_again(retriever: Retriever, setting
     assert len([p for p in private.index_dir.iterdir() if p.name.startswith("v-")]) == 2
 
 
-def test_index_built_with_other_settings_is_refused(retriever: Retriever, settings: Settings, embedder: Embedder) -> None:
+def test_index_built_with_other_settings_is_refused(retriever: Assistant, settings: Settings, embedder: Embedder) -> None:
     with pytest.raises(IndexStoreError, match="chunk_size.*coopqa index"):
-        Retriever(retriever.data, embedder, replace(settings, chunk_size=400, chunk_overlap=50))
+        Assistant(retriever.data, embedder, replace(settings, chunk_size=400, chunk_overlap=50))
     other_model = dict(retriever.data.manifest, model={"id": "intfloat/multilingual-e5-base", "dimension": 768})
     with pytest.raises(IndexStoreError, match="built with model 'intfloat/multilingual-e5-base'.*run: coopqa index"):
-        Retriever(replace(retriever.data, manifest=other_model), embedder, settings)
+        Assistant(replace(retriever.data, manifest=other_model), embedder, settings)
 
 
 @pytest.mark.slow
 def test_missing_index_is_built_on_first_use(settings: Settings, tmp_path: Path) -> None:
     fresh = replace(settings, index_dir=tmp_path / "new-index")
     assert current_version(fresh.index_dir) is None
-    retriever = Retriever.open(fresh, progress=False)
+    retriever = Assistant.open(fresh, progress=False)
     assert current_version(fresh.index_dir) is not None
     assert retriever.ask("Qui finance le projet AMEM ?").hits
 
@@ -103,7 +103,7 @@ def test_missing_index_is_built_on_first_use(settings: Settings, tmp_path: Path)
     ],
     ids=["truncated-vectors", "corrupt-manifest", "missing-file", "dangling-pointer"],
 )
-def test_damaged_index_gives_one_clear_error(retriever: Retriever, settings: Settings, tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_index_gives_one_clear_error(retriever: Assistant, settings: Settings, tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
     private = copy_setup(settings, retriever, tmp_path)
     damage(current_version(private.index_dir))
     with pytest.raises(IndexStoreError, match=message) as error:
@@ -111,7 +111,7 @@ def test_damaged_index_gives_one_clear_error(retriever: Retriever, settings: Set
     assert "run: coopqa index" in error.value.one_line()
 
 
-def test_damaged_index_is_repaired_by_coopqa_index(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_damaged_index_is_repaired_by_coopqa_index(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     private = copy_setup(settings, retriever, tmp_path)
     version = current_version(private.index_dir)
     (version / "dense.faiss").write_bytes(b"garbage")
@@ -121,7 +121,7 @@ def test_damaged_index_is_repaired_by_coopqa_index(retriever: Retriever, setting
 
 
 @pytest.mark.slow
-def test_killed_build_leaves_the_previous_index_usable(retriever: Retriever, settings: Settings, tmp_path: Path) -> None:
+def test_killed_build_leaves_the_previous_index_usable(retriever: Assistant, settings: Settings, tmp_path: Path) -> None:
     """SIGKILL during embedding: CURRENT still names the old, complete version."""
     private = copy_setup(settings, retriever, tmp_path)
     live = current_version(private.index_dir)
@@ -180,7 +180,7 @@ def _edit_manifest(version: Path, change) -> None:  # type: ignore[no-untyped-de
         "hnsw-without-parameters", "dimension-a-bool", "old-format", "deep-json", "long-pointer", "pointer-to-itself",
     ],
 )
-def test_malformed_manifest_or_pointer_is_one_clear_error(retriever: Retriever, settings: Settings, tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_manifest_or_pointer_is_one_clear_error(retriever: Assistant, settings: Settings, tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
     private = copy_setup(settings, retriever, tmp_path)
     damage(current_version(private.index_dir))
     with pytest.raises(IndexStoreError, match=message) as error:
@@ -188,7 +188,7 @@ def test_malformed_manifest_or_pointer_is_one_clear_error(retriever: Retriever, 
     assert error.value.one_line().endswith("run: coopqa index") and "\n" not in error.value.one_line()
 
 
-def test_index_of_an_older_format_is_rebuilt(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_index_of_an_older_format_is_rebuilt(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     """Format 1 had no passage_vectors.npy nor checksums: nothing of it is reused, the build replaces it."""
     private = copy_setup(settings, retriever, tmp_path)
     old = current_version(private.index_dir)
@@ -262,7 +262,7 @@ def test_one_question_is_searched_on_one_openmp_thread() -> None:
         assert dense.search(np.zeros((3, 4), dtype=np.float32), 1)[0] == 2
 
 
-def test_large_corpus_gets_an_approximate_index_and_the_same_answers(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_large_corpus_gets_an_approximate_index_and_the_same_answers(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     """Thresholds lowered so the 31-passage corpus is 'large': HNSW, then IVF-SQ8; answers and exact vectors unchanged."""
     private = copy_setup(settings, retriever, tmp_path)
     (private.corpus_dir / ADDED).write_text(ADDED_TEXT, encoding="utf-8")
@@ -274,7 +274,7 @@ def test_large_corpus_gets_an_approximate_index_and_the_same_answers(retriever: 
         build_index(private, embedder, progress=False, dense_thresholds=thresholds)
         data = load_index(private.index_dir)
         assert data.manifest["dense"]["type"] == kind
-        served = Retriever(data, embedder, private)
+        served = Assistant(data, embedder, private)
         assert served.ask(question).hits[0].passage == expected
         assert served.ask(ADDED_QUESTION).hits[0].passage.doc_id in {ADDED, "ajout-2.txt"}
         # Candidates are scored with the stored float32 vectors, not the index's (8-bit, for SQ8) codes.
@@ -289,7 +289,7 @@ def _versions(index_dir: Path) -> list[str]:
     return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("v-"))
 
 
-def test_old_versions_are_kept_for_their_readers_then_removed(retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_old_versions_are_kept_for_their_readers_then_removed(retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     """The last KEEP_VERSIONS stay; an older one stays too while a process has it loaded, and goes with the next build after."""
     private = copy_setup(settings, retriever, tmp_path)
     reader = load_index(private.index_dir)  # a replica still serving the first version
@@ -306,7 +306,7 @@ def test_old_versions_are_kept_for_their_readers_then_removed(retriever: Retriev
     for _ in range(KEEP_VERSIONS):
         rebuild()
     assert _versions(private.index_dir) == built  # KEEP_VERSIONS + 1: the oldest is leased
-    assert Retriever(reader, embedder, private).ask("Qui finance le projet AMEM ?").hits[0].passage.doc_id == DOCUMENT
+    assert Assistant(reader, embedder, private).ask("Qui finance le projet AMEM ?").hits[0].passage.doc_id == DOCUMENT
     del reader
     gc.collect()
     rebuild()
@@ -314,10 +314,10 @@ def test_old_versions_are_kept_for_their_readers_then_removed(retriever: Retriev
 
 
 def test_retriever_moves_to_a_new_version_and_requests_in_flight_keep_theirs(
-    retriever: Retriever, settings: Settings, embedder: Embedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    retriever: Assistant, settings: Settings, embedder: Embedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     private = copy_setup(settings, retriever, tmp_path)
-    serving = Retriever(load_index(private.index_dir), embedder, private)
+    serving = Assistant(load_index(private.index_dir), embedder, private)
     assert serving.refreshed() is serving
 
     (private.corpus_dir / ADDED).write_text(ADDED_TEXT, encoding="utf-8")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from coopqa.search import answer_to_json, detect_language
+from coopqa.pipeline import Assistant, answer_to_json
+from coopqa.search import detect_language
 from coopqa.search.language import CROSS_LINGUAL_FUSION, POLICIES
-from coopqa.search.retriever import Retriever
 from coopqa.ui.render import escape_text, render_answer, render_question
 
 AMEM_SECTION = "Nouveau Projet :"
@@ -49,14 +49,14 @@ def test_french_keeps_its_policy_and_other_languages_are_dense_led() -> None:
 
 
 @pytest.mark.parametrize("question", ["What's the capital of Australia?", "ما هي عاصمة أستراليا؟", "¿Cuál es la capital de Australia?"])
-def test_an_off_topic_question_in_another_language_is_not_answered(retriever: Retriever, question: str) -> None:
+def test_an_off_topic_question_in_another_language_is_not_answered(retriever: Assistant, question: str) -> None:
     """Its best passage may stand out among far ones (the z-score rule), but it is further than any answerable question's."""
     answer = retriever.ask(question)
     assert answer.abstained and answer.short is None
 
 
 @pytest.mark.parametrize("question", ["Who funds the AMEM project?", "من يمول مشروع AMEM؟"])
-def test_english_and_arabic_questions_are_answered_from_the_french_passage(retriever: Retriever, question: str) -> None:
+def test_english_and_arabic_questions_are_answered_from_the_french_passage(retriever: Assistant, question: str) -> None:
     answer = retriever.ask(question)
     assert not answer.abstained
     assert answer.hits[0].passage.section[-1] == AMEM_SECTION
@@ -65,21 +65,21 @@ def test_english_and_arabic_questions_are_answered_from_the_french_passage(retri
     assert record["language"] == answer.language and record["language_calibrated"] is True and record["searched"] == question
 
 
-def test_french_answer_is_the_french_fusion(retriever: Retriever) -> None:
+def test_french_answer_is_the_french_fusion(retriever: Assistant) -> None:
     answer = retriever.ask("Qui finance le projet AMEM ?")
     assert answer.language == "fr" and answer.language_calibrated
-    fused = retriever._answer(retriever._gather(answer.question, retriever.embedder.encode_queries([answer.question])[0]), 5, "hybrid")
+    fused = retriever._answer(retriever.retriever._gather(answer.question, retriever.embedder.encode_queries([answer.question])[0]), 5, "hybrid")
     assert [hit.passage.start for hit in fused.hits] == [hit.passage.start for hit in answer.hits] and fused.abstained == answer.abstained
 
 
-def test_an_uncalibrated_language_is_answered_and_says_so(retriever: Retriever) -> None:
+def test_an_uncalibrated_language_is_answered_and_says_so(retriever: Assistant) -> None:
     answer = retriever.ask("¿Quién financia el proyecto AMEM?")
     record = answer_to_json(answer)
     assert record["language"] == "es" and record["language_calibrated"] is False
     assert record["passages"], "still answered (or the closest passages shown)"
 
 
-def test_chat_renders_arabic_right_to_left_and_says_sources_are_french(retriever: Retriever) -> None:
+def test_chat_renders_arabic_right_to_left_and_says_sources_are_french(retriever: Assistant) -> None:
     assert 'dir="auto"' in render_question("من يمول مشروع AMEM؟")
     html = render_answer(retriever.ask("من يمول مشروع AMEM؟"), retriever.data.documents)
     assert escape_text("Question en arabe : les sources citées sont en français.") in html

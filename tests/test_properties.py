@@ -44,7 +44,7 @@ from coopqa.documents.chunking import Passage, chunk_document, split_sentences
 from coopqa.documents.reading import Document, Section, read_document
 from coopqa.errors import ConfigError, CorpusError, InputFileError, InvalidQuestionError
 from coopqa.evaluation.qa_formats import read_qa_file
-from coopqa.search.retriever import Answer, Hit, Retriever, clean_question
+from coopqa.pipeline import Answer, Assistant, Hit, clean_question
 from coopqa.ui.render import escape_text, mark_span, render_answer, render_notice, render_question
 
 EXPLORE = os.environ.get("COOPQA_HYPOTHESIS") == "explore"
@@ -155,7 +155,7 @@ def test_clean_question_gives_text_within_limits_or_a_question_error(question: o
     assert "\n" not in cleaned and "\t" not in cleaned
 
 
-def check_answer(answer: Answer, retriever: Retriever, k: int | None, mode: str | None) -> None:
+def check_answer(answer: Answer, retriever: Assistant, k: int | None, mode: str | None) -> None:
     """What every answer promises: ranked hits, exact spans, highlight inside the passage."""
     assert answer.mode == (mode or retriever.settings.mode)
     assert isinstance(answer.abstained, bool)
@@ -175,7 +175,7 @@ def check_answer(answer: Answer, retriever: Retriever, k: int | None, mode: str 
 @example(question="Qui finance le projet AMEM ?", k=100, mode="bm25")
 @example(question="<script>alert(1)</script> [a](javascript:b) ?", k=1, mode="dense")
 @example(question="le la les de du des ?", k=3, mode="bm25")  # only stop words: BM25 has no terms
-def test_ask_answers_or_refuses_cleanly(retriever: Retriever, question: Any, k: Any, mode: Any) -> None:
+def test_ask_answers_or_refuses_cleanly(retriever: Assistant, question: Any, k: Any, mode: Any) -> None:
     try:
         answer = retriever.ask(question, k, mode)
     except (InvalidQuestionError, ConfigError) as error:
@@ -185,7 +185,7 @@ def test_ask_answers_or_refuses_cleanly(retriever: Retriever, question: Any, k: 
 
 
 @pytest.mark.parametrize("question", ["Qui finance \ud800 le projet AMEM ?", "AMEM \udfff", json.loads('"Qui \\udbff finance AMEM ?"')])
-def test_lone_surrogate_in_question_is_a_question_error(retriever: Retriever, question: str) -> None:
+def test_lone_surrogate_in_question_is_a_question_error(retriever: Assistant, question: str) -> None:
     # Reachable from a batch line {"question": "\\ud800…"} and from the /ask API (JSON escapes).
     try:
         cleaned = clean_question(question, 1000)

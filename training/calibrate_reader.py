@@ -29,13 +29,13 @@ import numpy as np
 from coopqa.config import load_settings
 from coopqa.evaluation.qa_formats import read_qa_file
 from coopqa.evaluation.splits import article_split
-from coopqa.search import Retriever
+from coopqa.pipeline import Assistant
 
 ROOT = Path(__file__).resolve().parents[1]
 PIAF = ROOT.parent / "shared" / "datasets" / "piaf" / "piaf-v1.0.json"
 
 
-def margins(retriever: Retriever, questions: list[str]) -> list[tuple[bool, float]]:
+def margins(retriever: Assistant, questions: list[str]) -> list[tuple[bool, float]]:
     """(retrieval rule abstained, reader margin) per question; the margin is -inf when no span was read."""
     out = []
     for start in range(0, len(questions), 64):
@@ -60,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = replace(load_settings(), reader="on", reader_threshold=-50.0)
-    retriever = Retriever.open(settings, progress=True)
+    retriever = Assistant.open(settings, progress=True)
     shipped = read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items
     extra = [item for path in args.extra_unanswerable for item in read_qa_file(path).items if not item.answerable]
     piaf = json.loads(PIAF.read_text(encoding="utf-8"))["data"]

@@ -36,14 +36,14 @@ from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.metrics import Judge, contains_answer
 from coopqa.evaluation.qa_formats import QAItem, read_qa_file
 from coopqa.evaluation.splits import question_split
-from coopqa.search import MAX_HIGHLIGHT_CHARS, Reader, Retriever
-from coopqa.search.reader import clause_around
+from coopqa.pipeline import MAX_HIGHLIGHT_CHARS, Assistant, Reader
+from coopqa.reading.highlight import clause_around
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("qa/coopqa-fr.jsonl", "qa/coopqa-fr-unanswerable-ontopic.jsonl")
 
 
-def collect(retriever: Retriever, reader: Reader, items: list[QAItem], passages_read: int) -> list[dict[str, Any]]:
+def collect(retriever: Assistant, reader: Reader, items: list[QAItem], passages_read: int) -> list[dict[str, Any]]:
     """Per question: the retrieval ranking (reader off) and the reader's best span in each of the top passages."""
     records = []
     for item in items:
@@ -78,7 +78,7 @@ def _span_record(hit: Any, span: Any) -> dict[str, float] | None:
     return {"start": hit.passage.start + span.start, "end": hit.passage.start + span.end, "score": span.score, "null": span.null_score}
 
 
-def _number(retriever: Retriever, passage: Any) -> int:
+def _number(retriever: Assistant, passage: Any) -> int:
     return next(i for i, p in enumerate(retriever.data.passages) if p.doc_id == passage.doc_id and p.start == passage.start and p.end == passage.end)
 
 
@@ -109,7 +109,7 @@ def apply(record: dict[str, Any], read: int, weight: float, tau: float, within: 
 
 
 def score(
-    records: list[dict[str, Any]], items: dict[str, QAItem], retriever: Retriever, judge: Judge, read: int, weight: float, tau: float, variant: str = "free"
+    records: list[dict[str, Any]], items: dict[str, QAItem], retriever: Assistant, judge: Judge, read: int, weight: float, tau: float, variant: str = "free"
 ) -> dict[str, float]:
     """``variant``: ``free`` (span anywhere in the passage, highlight cut around it), ``within`` (span inside retrieval's
     highlight, which is kept when it fits in 300 characters and otherwise cut around the span)."""
@@ -168,8 +168,8 @@ def within_highlight(passage: Any, highlight: tuple[int, int], span: tuple[int, 
     return lo + first, lo + last
 
 
-def answer_highlight(retriever: Retriever, number: int, span: tuple[int, int]) -> tuple[int, int]:
-    """The sentence(s) holding the span, cut to clauses (what :class:`Retriever` shows)."""
+def answer_highlight(retriever: Assistant, number: int, span: tuple[int, int]) -> tuple[int, int]:
+    """The sentence(s) holding the span, cut to clauses (what :class:`Assistant` shows)."""
     passage = retriever.data.passages[number]
     start, end = span
     covering = [(lo, hi) for _, lo, hi in retriever.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
@@ -189,7 +189,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = replace(load_settings(), reader="off")
-    retriever = Retriever.open(settings, progress=True)
+    retriever = Assistant.open(settings, progress=True)
     reader = Reader.for_settings(replace(settings, reader="on"))
     assert reader is not None
     items: dict[str, QAItem] = {}

@@ -31,14 +31,14 @@ from coopqa.evaluation.qa_formats import read_qa_file
 from coopqa.evaluation.splits import article_split, question_split
 from coopqa.index.store import build_index, load_index
 from coopqa.model.embedder import Embedder
-from coopqa.search import Reader, Retriever
+from coopqa.pipeline import Assistant, Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "datasets" / "piaf" / "piaf-v1.0.json"
 KEYS = ("hit@1", "short_answer_em", "short_answer_f1", "highlight_accuracy_300", "wrongly_abstained", "abstained_unanswerable", "latency_p50_ms")
 
 
-def figures(retriever: Retriever, items: list, relevance: ParagraphJudge | None = None) -> dict[str, float]:
+def figures(retriever: Assistant, items: list, relevance: ParagraphJudge | None = None) -> dict[str, float]:
     metrics = evaluate(retriever, items, ["hybrid"], relevance=relevance)[0].metrics()
     return {key: round(float(metrics.get(key) or 0.0), 3) for key in KEYS}
 
@@ -64,19 +64,19 @@ def main() -> None:
         build_index(piaf_settings, embedder, progress=False, documents=piaf.documents)
         piaf_data = load_index(piaf_settings.index_dir)
         for window in windows:
-            retriever = Retriever(piaf_data, embedder, replace(piaf_settings, reader_window=window), reader=reader)
+            retriever = Assistant(piaf_data, embedder, replace(piaf_settings, reader_window=window), reader=reader)
             scores = figures(retriever, calibration, ParagraphJudge())
             piaf_f1[window] = scores["short_answer_f1"]
             print(json.dumps({"set": "piaf-calibration", "window": window, **scores}), flush=True)
 
-    coopqa = Retriever.open(settings, progress=False)
+    coopqa = Assistant.open(settings, progress=False)
     items = read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items + read_qa_file(ROOT / "qa" / "coopqa-fr-unanswerable-ontopic.jsonl").items
     fit = [item for item in items if question_split(item.qid) == "fit"]
     held_out = [item for item in items if question_split(item.qid) == "test"]
     best_threshold: dict[int, tuple[float, float]] = {}  # window → (fit F1, threshold)
     for window in windows:
         for threshold in thresholds:
-            retriever = Retriever(coopqa.data, coopqa.embedder, replace(settings, reader_window=window, reader_threshold=threshold), reader=reader)
+            retriever = Assistant(coopqa.data, coopqa.embedder, replace(settings, reader_window=window, reader_threshold=threshold), reader=reader)
             scores = figures(retriever, fit)
             print(json.dumps({"set": "coopqa-fit", "window": window, "threshold": threshold, **scores}), flush=True)
             if scores["wrongly_abstained"] <= args.max_wrongly_abstained:
@@ -86,7 +86,7 @@ def main() -> None:
     window = max(piaf_f1, key=piaf_f1.__getitem__)
     for shown in windows:
         threshold = best_threshold.get(shown, (0.0, settings.reader_threshold))[1]
-        retriever = Retriever(coopqa.data, coopqa.embedder, replace(settings, reader_window=shown, reader_threshold=threshold), reader=reader)
+        retriever = Assistant(coopqa.data, coopqa.embedder, replace(settings, reader_window=shown, reader_threshold=threshold), reader=reader)
         print(json.dumps({"set": "coopqa-held-out", "window": shown, "threshold": threshold, **figures(retriever, held_out)}), flush=True)
     print(json.dumps({"chosen": {"window": window, "threshold": best_threshold.get(window, (0.0, settings.reader_threshold))[1]}}))
 

@@ -28,9 +28,9 @@ from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.qa_formats import QAItem, read_qa_file
 from coopqa.evaluation.splits import question_split
 from coopqa.index.lexical import analyse
-from coopqa.search import Retriever
-from coopqa.search.answer_type import AnswerKind, expected_kind, restates_question, span_fits
-from coopqa.search.entities import person_entities
+from coopqa.pipeline import Assistant
+from coopqa.reading.answer_type import AnswerKind, expected_kind, restates_question, span_fits
+from coopqa.reading.entities import person_entities
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_WORDS = 8
@@ -65,8 +65,8 @@ def _distance(first: int, last: int, anchors: list[int]) -> int:
 
 def main() -> None:
     settings = load_settings()
-    retrieval = Retriever.open(replace(settings, reader="off"), progress=False)
-    reading = Retriever.open(settings, progress=False)
+    retrieval = Assistant.open(replace(settings, reader="off"), progress=False)
+    reading = Assistant.open(settings, progress=False)
     items: list[QAItem] = read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items + read_qa_file(ROOT / "qa" / "coopqa-fr-unanswerable-ontopic.jsonl").items
     for half in ("fit", "test"):
         rows: dict[str, dict[str, list]] = {name: {"typed": [], "all": [], "unanswerable": []} for name in ("typing alone", "reader (default)")}

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coopqa",
         allow_abbrev=False,
-        description="Questions en français sur la coopération multilatérale du Maroc en matière de migration.",
+        description="Questions en français sur un corpus de documents : réponse courte, passages cités, ou « je n'ai pas trouvé ».",
     )
     add_setting_flags(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{index,ask,eval}")
@@ -174,10 +174,10 @@ def _batch_record(line: str, path: Path, number: int) -> dict[str, Any]:
 
 
 def run_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from coopqa.search import Retriever, answer_to_json, answer_to_text, clean_history, clean_question
+    from coopqa.pipeline import Assistant, answer_to_json, answer_to_text, clean_history, clean_question
 
     if args.batch is None and args.question is None:
-        raise CoopqaError("ask needs a question or --batch FILE", 'try: coopqa ask "Qui finance le projet AMEM ?"')
+        raise CoopqaError("ask needs a question or --batch FILE", 'try: coopqa ask "Quelle est votre question ?"')
     if args.batch is not None and args.question is not None:
         raise CoopqaError("give either a question or --batch FILE, not both")
     if args.batch is None:
@@ -193,7 +193,7 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
         except CoopqaError as error:
             where = f"{args.batch} line {number}: " if args.batch is not None else ""
             raise type(error)(where + error.message, error.hint) from None
-    retriever = Retriever.open(settings, progress=not args.json or sys.stderr.isatty())
+    retriever = Assistant.open(settings, progress=not args.json or sys.stderr.isatty())
     step = settings.batch_size
     for offset in range(0, len(records), step):
         chunk = records[offset : offset + step]

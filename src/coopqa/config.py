@@ -106,10 +106,10 @@ class Settings:
     #: (``training/reader_window.py``).
     reader_window: int = -1
     #: ``on``: a French or English question asking for a count, an amount, a date or a duration is abstained when the reader's span
-    #: holds none (:mod:`coopqa.search.answer_type`); ``off``: the reader's margin alone decides.
+    #: holds none (:mod:`coopqa.reading.answer_type`); ``off``: the reader's margin alone decides.
     answer_typing: str = "on"
     #: What the reader does with a span whose every content word is in the question (an echo, never an answer,
-    #: :func:`coopqa.search.answer_type.restates_question`): ``skip`` it for the passage's next best span, ``abstain``,
+    #: :func:`coopqa.reading.answer_type.restates_question`): ``skip`` it for the passage's next best span, ``abstain``,
     #: or ``keep`` it (the reader alone decides).
     answer_echo: str = "skip"
 

@@ -33,7 +33,7 @@ from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_o
 from coopqa.evaluation.splits import HALVES, SPLITS, article_split, question_split
 from coopqa.index import build_index, current_version, load_index
 from coopqa.model import Embedder
-from coopqa.search import Reader, Retriever, clean_history, clean_question
+from coopqa.pipeline import Assistant, Reader, clean_history, clean_question
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
 THRESHOLDS: tuple[tuple[str, str, str], ...] = (
@@ -198,7 +198,7 @@ def _echo_problems(qaset: QASet) -> None:
 
 
 @contextlib.contextmanager
-def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Iterator[tuple[Retriever, Relevance, dict[str, Any], dict[str, float]]]:
+def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Iterator[tuple[Assistant, Relevance, dict[str, Any], dict[str, float]]]:
     """The retriever to evaluate, its relevance rule, what the corpus is, and setup timings.
 
     ``--corpus-from-file`` indexes the SQuAD file's paragraphs in a temporary
@@ -228,7 +228,7 @@ def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Itera
                     timing["index_build_s"] = build_index(settings, embedder, progress=progress).seconds
                     origin = "built now"
             data = load_index(index_settings.index_dir)
-            retriever = Retriever(data, embedder, index_settings, reader=Reader.for_settings(settings, progress))
+            retriever = Assistant(data, embedder, index_settings, reader=Reader.for_settings(settings, progress))
         corpus = {
             "kind": kind,
             "origin": origin,

@@ -55,7 +55,7 @@ from coopqa.errors import InputFileError
 from coopqa.evaluation.answers import best_over_golds
 from coopqa.evaluation.qa_formats import QAItem, read_qa_jsonl
 from coopqa.index import fold_accents
-from coopqa.search import MAX_HIGHLIGHT_CHARS, Answer, Reader, Retriever, ShortAnswer
+from coopqa.pipeline import MAX_HIGHLIGHT_CHARS, Answer, Assistant, Reader, ShortAnswer
 
 __all__ = [
     "KS",
@@ -74,7 +74,7 @@ KS = (1, 3, 5, 10)
 DEPTH = 10
 #: The key of the one relevant unit of a question judged by :class:`Judge`.
 RELEVANT = "relevant"
-#: Questions per :meth:`Retriever.ask_many` call: large enough for length-sorted
+#: Questions per :meth:`Assistant.ask_many` call: large enough for length-sorted
 #: encoding batches, small enough for a live progress bar.
 CHUNK = 256
 
@@ -368,7 +368,7 @@ def _nearest_rank(ordered: list[float], quantile: float) -> float | None:
 
 
 def evaluate(
-    retriever: Retriever,
+    retriever: Assistant,
     items: list[QAItem],
     modes: list[str],
     k: int = DEPTH,
@@ -377,7 +377,7 @@ def evaluate(
 ) -> list[ModeReport]:
     """Ask every question in every mode (one loaded model) and judge the answers.
 
-    Questions go to :meth:`Retriever.ask_modes` in chunks of :data:`CHUNK`:
+    Questions go to :meth:`Assistant.ask_modes` in chunks of :data:`CHUNK`:
     each is encoded and searched once, then ranked in every mode. A mode's
     time is the sum of its questions' latencies (what it would cost alone).
     ``relevance`` defaults to a :class:`Judge` over the indexed documents; an

@@ -3,7 +3,7 @@
 Other stages build, open and check an index through these names; files, manifest and versions stay internal.
 """
 
-from coopqa.index.lexical import analyse, fold_accents
+from coopqa.index.lexical import analyse, fold, fold_accents
 from coopqa.index.store import IndexData, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 
-__all__ = ["IndexData", "analyse", "build_index", "check_compatible", "current_version", "fold_accents", "load_index", "read_manifest", "reload_index"]
+__all__ = ["IndexData", "analyse", "build_index", "check_compatible", "current_version", "fold", "fold_accents", "load_index", "read_manifest", "reload_index"]

@@ -33,6 +33,11 @@ def fold_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def fold(text: str) -> str:
+    """Lower case, without accents, with straight apostrophes: the form rules over French text are written in."""
+    return fold_accents(text.lower().replace("’", "'"))
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Any:
     import Stemmer

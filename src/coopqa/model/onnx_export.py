@@ -65,14 +65,16 @@ INT8_MIN_COSINE = 0.95
 #: hashing 470 MB of weights on every start would cost as much as loading them.
 HASHED_MAX_BYTES = 1 << 20
 _HINT = "set COOPQA_BACKEND=torch to use the model through sentence-transformers"
+#: Texts the exported graph must encode like the source model (queries, passages, and one over the length limit).
+#: Generic French and English of the kind coopqa reads, tied to no corpus.
 _PROBE_TEXTS = [
-    "query: Qui finance le projet AMEM ?",
-    "query: c'est quoi le FMMD ?",
-    "passage: Le Forum Mondial sur la Migration et le Développement (FMMD) est né suite à la proposition du Secrétaire général.",
-    "passage: Le Maroc a adopté en 2013 une nouvelle politique d'immigration et d'asile, fondée sur une approche humaniste.",
-    "passage: L'OIM appuie le retour volontaire et la réintégration de 1 250 migrants (2019–2021), financé à 70 % par l'UE.",
+    "query: Qui finance le projet de coopération ?",
+    "query: c'est quoi le forum mondial ?",
+    "passage: Le Forum mondial sur la migration et le développement est né suite à la proposition du Secrétaire général.",
+    "passage: Le pays a adopté en 2013 une nouvelle politique d'immigration et d'asile, fondée sur une approche humaniste.",
+    "passage: L'organisation appuie le retour volontaire et la réintégration de 1 250 migrants (2019–2021), financé à 70 % par l'Union.",
     "query: What is the Global Compact for Migration?",
-    "passage: " + "La coopération régionale réunit les pays d'origine, de transit et de destination autour du processus de Rabat. " * 40,
+    "passage: " + "La coopération régionale réunit les pays d'origine, de transit et de destination autour d'un processus commun. " * 40,
 ]
 
 

@@ -1,30 +1,28 @@
-"""Stage 4, search: question in, answer out: retrieval, score fusion, the reader (short answer, reranking),
-answer typing and acronyms, languages and follow-ups, abstention and the JSON answer contract.
+"""Stage 4, search: a question in, its passages ranked and highlighted, and whether the corpus answers at all.
 
-This is the one API the front ends (evaluation, ui, cli) call: ``Retriever.open(settings).ask(question)``.
+Retrieval (:mod:`~coopqa.search.retriever`): dense and BM25 candidates, score fusion
+(:mod:`~coopqa.search.fusion`), the answering sentence, abstention; the question's language
+(:mod:`~coopqa.search.language`), follow-ups (:mod:`~coopqa.search.conversation`), the years and
+ordinals a question pins (:mod:`~coopqa.search.figures`) and the corpus's names in other languages
+(:mod:`~coopqa.search.glossary`, data beside the corpus). The short answer is the next stage's
+(:mod:`coopqa.reading`).
 """
 
-from coopqa.search.answer import answer_to_json, answer_to_text, section_label
 from coopqa.search.conversation import MAX_HISTORY_TURNS, clean_history
-from coopqa.search.language import RIGHT_TO_LEFT, LanguagePolicy, detect_language
-from coopqa.search.reader import MAX_HIGHLIGHT_CHARS, Reader
-from coopqa.search.retriever import NO_ANSWER, Answer, Hit, Retriever, ShortAnswer, clean_question
+from coopqa.search.language import CORPUS_LANGUAGE, RIGHT_TO_LEFT, LanguagePolicy, detect_language
+from coopqa.search.questions import clean_question
+from coopqa.search.retriever import Evidence, Hit, Ranking, Retriever
 
 __all__ = [
-    "MAX_HIGHLIGHT_CHARS",
+    "CORPUS_LANGUAGE",
     "MAX_HISTORY_TURNS",
-    "NO_ANSWER",
     "RIGHT_TO_LEFT",
-    "Answer",
+    "Evidence",
     "Hit",
     "LanguagePolicy",
-    "Reader",
+    "Ranking",
     "Retriever",
-    "ShortAnswer",
-    "answer_to_json",
-    "answer_to_text",
     "clean_history",
     "clean_question",
     "detect_language",
-    "section_label",
 ]

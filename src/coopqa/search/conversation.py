@@ -43,6 +43,7 @@ import numpy as np
 
 from coopqa.errors import InvalidHistoryError, InvalidQuestionError
 from coopqa.index import analyse
+from coopqa.search.questions import clean_question
 
 #: Earlier turns a request may carry; only the latest few ever shape the search.
 MAX_HISTORY_TURNS = 20
@@ -124,8 +125,6 @@ def resolve(question: str, history: Sequence[str]) -> Resolved:
 
 def clean_history(history: object, max_chars: int) -> tuple[str, ...]:
     """The earlier questions, each cleaned like a question, or :class:`InvalidHistoryError` naming the field."""
-    from coopqa.search.retriever import clean_question
-
     if history is None:
         return ()
     if isinstance(history, str) or not isinstance(history, list | tuple):

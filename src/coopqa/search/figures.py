@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from coopqa.search.answer_type import fold
+from coopqa.index import fold
 
 #: Ordinals from « deuxième » up: « premier » / « première » / « first » mostly mean "earliest" or "leading"
 #: (« sa première saison », « fini premier »), not an edition's number.

@@ -23,22 +23,14 @@ from typing import Any
 import gradio as gr
 
 from coopqa.errors import ConfigError, CoopqaError, InvalidHistoryError, InvalidQuestionError
-from coopqa.search import MAX_HISTORY_TURNS, Answer, Retriever, answer_to_json
+from coopqa.pipeline import MAX_HISTORY_TURNS, Answer, Assistant, answer_to_json
+from coopqa.ui.examples import ChatTexts, load_chat_texts
 from coopqa.ui.render import CSS, MODE_LABELS, render_answer, render_notice, render_question
 
 log = logging.getLogger("coopqa.ui")
 
-TITLE = "Coopération multilatérale du Maroc en matière de migration"
 #: (label shown, retrieval mode) — the labels are French, the API keeps the CLI's mode names.
 MODE_CHOICES = [(label, mode) for mode, label in MODE_LABELS.items()]
-EXAMPLES = (
-    "Qui finance le projet AMEM ?",
-    "Comment est composée la Troïka du FMMD ?",
-    "Quel était le budget du projet SHARAKA ?",
-    "Quand le partenariat pour la mobilité entre l'UE et le Maroc a-t-il été signé ?",
-    "Depuis quand le Maroc est-il membre de l'OIM ?",
-    "Où et quand a eu lieu le premier FMMD ?",
-)
 #: The chat's k slider stops here; the API accepts what the retriever accepts (1–100).
 UI_MAX_K = 10
 #: A session keeps (and shows) this many exchanges, so a long-lived tab cannot grow server memory without end.
@@ -47,6 +39,8 @@ MAX_TURNS = 50
 QUEUE_SIZE = 64
 
 EMPTY_QUESTION = "Votre question est vide : écrivez une question en français, par exemple « {example} »"
+#: For a corpus without example questions (no ``examples.toml`` in its folder, :mod:`coopqa.ui.examples`).
+EMPTY_QUESTION_NO_EXAMPLE = "Votre question est vide : écrivez une question en français."
 TOO_LONG = "Votre question est trop longue ({length} caractères, {limit} au plus) : raccourcissez-la et reposez-la."
 BAD_CHARACTERS = "Votre question contient des caractères invalides (texte mal encodé). Retapez-la, s'il vous plaît."
 NO_WORDS = "Je n'ai pas compris la question : elle ne contient aucun mot. Reformulez-la en français."
@@ -119,13 +113,13 @@ class FeedbackLog:
             handle.write(line)
 
 
-def explain(error: CoopqaError, question: str, max_chars: int) -> str:
-    """A polite French message for an error the user caused (the errors themselves speak English)."""
+def explain(error: CoopqaError, question: str, max_chars: int, examples: tuple[str, ...] = ()) -> str:
+    """A polite French message for an error the user caused (the errors themselves speak English); ``examples``: the corpus's."""
     if isinstance(error, InvalidHistoryError):
         return BAD_HISTORY.format(turns=MAX_HISTORY_TURNS)
     if isinstance(error, InvalidQuestionError):
         if error.reason in ("empty", "not_text"):
-            return EMPTY_QUESTION.format(example=EXAMPLES[0])
+            return EMPTY_QUESTION.format(example=examples[0]) if examples else EMPTY_QUESTION_NO_EXAMPLE
         if error.reason == "bad_characters":
             return BAD_CHARACTERS
         if error.reason == "too_long":
@@ -157,14 +151,15 @@ def _whole_number(value: object) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-class Assistant:
-    """Event handlers around one shared :class:`Retriever` and feedback file."""
+class ChatHandlers:
+    """The chat's event handlers around one shared :class:`~coopqa.pipeline.Assistant` and feedback file."""
 
-    def __init__(self, retriever: Retriever, feedback: FeedbackLog) -> None:
+    def __init__(self, retriever: Assistant, feedback: FeedbackLog, examples: tuple[str, ...] = ()) -> None:
         self.retriever = retriever
         self.feedback_log = feedback
+        self.examples = examples
 
-    def current(self) -> Retriever:
+    def current(self) -> Assistant:
         """The retriever over the index version ``CURRENT`` names now.
 
         A ``coopqa index`` run while the app serves switches ``CURRENT``; the
@@ -186,7 +181,7 @@ class Assistant:
             answer = retriever.ask(question, _whole_number(k), mode, conversation_history(turns))
             turn = Turn(question, render_answer(answer, retriever.data.documents), answer_to_json(answer))
         except CoopqaError as error:
-            turn = Turn(question, render_notice(explain(error, question, retriever.settings.max_question_chars)), None)
+            turn = Turn(question, render_notice(explain(error, question, retriever.settings.max_question_chars, self.examples)), None)
         except Exception:  # the promise is: a message in the chat, never a stack trace
             log.exception("question failed: %r", question[:200])
             turn = Turn(question, render_notice(INTERNAL_ERROR), None)
@@ -218,29 +213,25 @@ class Assistant:
             raise gr.Error(error.one_line(), print_exception=False) from None
 
 
-def _intro(retriever: Retriever) -> str:
+def _intro(retriever: Assistant, texts: ChatTexts) -> str:
     data = retriever.data
-    return (
-        f"# {TITLE}\n"
-        "Posez une question (en français, en anglais ou en arabe ; les sources sont en français) sur la coopération du Maroc "
-        "avec le Forum mondial sur la migration et le développement, "
-        "l'Union européenne, les Nations unies, l'OIT, l'OIM et l'Union africaine : chaque réponse cite ses passages sources. "
-        f"*Corpus : {len(data.documents)} document(s), {len(data.passages)} passages.*"
-    )
+    return f"# {texts.title}\n{texts.about} *Corpus : {len(data.documents)} document(s), {len(data.passages)} passages.*"
 
 
-def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1) -> gr.Blocks:
+def build_app(retriever: Assistant, feedback: FeedbackLog, concurrency: int = 1) -> gr.Blocks:
     """The Blocks app; ``concurrency`` is how many questions (chat and API together) run at once."""
-    assistant = Assistant(retriever, feedback)
     settings = retriever.settings
-    with gr.Blocks(title=f"coopqa — {TITLE}", analytics_enabled=False) as demo:
-        gr.Markdown(_intro(retriever), elem_id="coopqa-intro")
+    texts = load_chat_texts(settings.corpus_dir)  # the corpus's own (examples.toml); no examples: no examples block
+    example_questions = texts.questions
+    assistant = ChatHandlers(retriever, feedback, example_questions)
+    with gr.Blocks(title=f"coopqa — {texts.title}", analytics_enabled=False) as demo:
+        gr.Markdown(_intro(retriever, texts), elem_id="coopqa-intro")
         turns = gr.State([])
         chatbot = gr.Chatbot(
             label="Conversation",
             elem_id="coopqa-chat",
             height=560,
-            placeholder="Posez une question ci-dessous ou cliquez sur un exemple.",
+            placeholder="Posez une question ci-dessous ou cliquez sur un exemple." if example_questions else "Posez une question ci-dessous.",
             latex_delimiters=[],
             autoscroll=False,
             sanitize_html=True,
@@ -248,7 +239,7 @@ def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1)
         )
         with gr.Row():
             question = gr.Textbox(
-                placeholder="Votre question, par exemple : Qui finance le projet AMEM ?",
+                placeholder=f"Votre question, par exemple : {example_questions[0]}" if example_questions else "Votre question",
                 show_label=False,
                 elem_id="coopqa-question",
                 scale=8,
@@ -256,7 +247,7 @@ def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1)
             )
             send = gr.Button("Envoyer", variant="primary", elem_id="coopqa-send", scale=1)
         new_conversation = gr.Button("Nouvelle conversation", variant="secondary", size="sm", elem_id="coopqa-new")
-        examples = gr.Examples([[e] for e in EXAMPLES], inputs=[question], label="Exemples de questions")
+        examples = gr.Examples([[e] for e in example_questions], inputs=[question], label="Exemples de questions") if example_questions else None
         with gr.Accordion("Réglages", open=False), gr.Row():
             k = gr.Slider(1, max(UI_MAX_K, settings.top_k), value=settings.top_k, step=1, precision=0, label="Nombre de passages (k)", elem_id="coopqa-k")
             mode = gr.Radio(MODE_CHOICES, value=settings.mode, label="Mode de recherche", elem_id="coopqa-mode")
@@ -266,7 +257,7 @@ def build_app(retriever: Retriever, feedback: FeedbackLog, concurrency: int = 1)
                 None, js=SCROLL_TO_LATEST
             )
 
-        for trigger in (question.submit, send.click, examples.load_input_event.then):
+        for trigger in (question.submit, send.click, *([examples.load_input_event.then] if examples is not None else [])):
             ask_on(trigger)
         chatbot.like(assistant.rate, inputs=[turns], api_visibility="private", concurrency_id="feedback")
         chatbot.clear(lambda: [], outputs=[turns], api_visibility="private", queue=False)

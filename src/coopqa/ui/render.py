@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from coopqa.documents import Document
-from coopqa.search import NO_ANSWER, Answer, Hit, ShortAnswer, section_label
-from coopqa.search.language import CORPUS_LANGUAGE
+from coopqa.pipeline import CORPUS_LANGUAGE, NO_ANSWER, Answer, Hit, ShortAnswer, section_label
 
 #: HTML's special characters plus those Markdown, LaTeX or autolinking could read as syntax,
 #: all replaced in one pass by numeric character references (escaping twice would garble ``&``).

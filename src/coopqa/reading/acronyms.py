@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from coopqa.search.answer_type import fold
+from coopqa.index import fold
 
 #: An acronym as written in a question or after a long form: two to ten capitals or digits, starting with a capital.
 _ACRONYM = r"[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,9}"

@@ -20,8 +20,8 @@ import re
 from enum import Enum
 from functools import lru_cache
 
-from coopqa.index import analyse, fold_accents
-from coopqa.search.entities import person_entities
+from coopqa.index import analyse, fold
+from coopqa.reading.entities import person_entities
 
 
 class AnswerKind(Enum):
@@ -164,11 +164,6 @@ _TWO_ASKED = {
 #: fit questions 6.2 % → 9.4 %; looking further for every kind abstains far less (French fit unanswerable abstained
 #: 53.8 % → 38.5 %).
 SKIPPED_UNFIT = frozenset({AnswerKind.MONEY})
-
-
-def fold(text: str) -> str:
-    """Lower case, without accents, with straight apostrophes: the form the rules are written in."""
-    return fold_accents(text.lower().replace("’", "'"))
 
 
 def expected_kind(question: str, language: str = "fr") -> AnswerKind | None:

@@ -3,7 +3,7 @@
 Retrieval scores a passage by similarity; only reading tells a passage that *holds*
 the fact from its neighbour that merely talks about the same subject. The reader
 reads the ``Settings.reader_passages`` best fused passages, and its span margin (how much
-more it believes its best span than "no answer here", see :mod:`coopqa.search.reading`)
+more it believes its best span than "no answer here", see :mod:`coopqa.reading.spans`)
 decides three things: the passage holding the best-read answer goes first, that
 span is the short answer, and when no margin clears ``Settings.reader_threshold``
 the question is abstained even though a passage is on topic.
@@ -18,7 +18,7 @@ import numpy as np
 
 from coopqa.config import Settings
 from coopqa.model import ReaderSession, open_reader
-from coopqa.search.reading import Span, Window, batch_arrays, best_spans, make_windows
+from coopqa.reading.spans import Span, Window, batch_arrays, best_spans, make_windows
 
 
 @dataclass(frozen=True)
@@ -76,54 +76,3 @@ class Reader:
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
         return Logits(windows, start_logits, end_logits, passages)
-
-
-#: The highlight around a short answer stays quotable: at most this many characters.
-MAX_HIGHLIGHT_CHARS = 300
-_CLAUSE_ENDS = ",;:—–()«»"
-
-
-def clause_around(text: str, start: int, end: int, limit: int = MAX_HIGHLIGHT_CHARS) -> tuple[int, int]:
-    """The widest run of whole clauses of ``text`` around ``text[start:end]`` that fits in ``limit`` characters.
-
-    ``text`` is the answering sentence; a sentence that fits is kept whole. A longer one
-    is cut at its clause marks (commas, semicolons, colons, dashes, brackets, guillemets),
-    growing outwards from the answer on whichever side keeps it shortest, and, when even the
-    answer's own clause is too long, at the spaces nearest to ``limit``.
-    """
-    if len(text) <= limit:
-        return 0, len(text)
-    marks = [index + 1 for index, character in enumerate(text) if character in _CLAUSE_ENDS]
-    lefts = sorted({0, *(mark for mark in marks if mark <= start)}, reverse=True)
-    rights = sorted({len(text), *(mark for mark in marks if mark >= end)})
-    left, right = lefts.pop(0), rights.pop(0)
-    if right - left > limit:
-        return _words_around(text, start, end, limit)
-    while lefts or rights:
-        options = [(lefts[0], right)] if lefts else []
-        options += [(left, rights[0])] if rights else []
-        fitting = [option for option in options if option[1] - option[0] <= limit]
-        if not fitting:
-            break
-        left, right = min(fitting, key=lambda option: option[1] - option[0])
-        if lefts and lefts[0] == left:
-            lefts.pop(0)
-        if rights and rights[0] == right:
-            rights.pop(0)
-    while left < right and text[left].isspace():
-        left += 1
-    return left, right
-
-
-def _words_around(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
-    spare = max(0, limit - (end - start))
-    left = max(0, start - spare // 2)
-    right = min(len(text), end + (limit - (end - left)))
-    left = max(0, min(left, right - limit))
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space != -1 else left
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space != -1 else right
-    return left, right

@@ -1,4 +1,4 @@
-"""Present an :class:`~coopqa.search.retriever.Answer`: the JSON contract and plain text.
+"""Present an :class:`~coopqa.pipeline.assistant.Answer`: the JSON contract and plain text.
 
 The JSON shape is a documented contract (README, "Batch output"): other tools
 parse it, so keys are only ever added, never renamed. ``language``,
@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from coopqa.pipeline.assistant import Answer
 from coopqa.search.language import CORPUS_LANGUAGE
-from coopqa.search.retriever import NO_ANSWER, Answer, Hit
+from coopqa.search.retriever import Hit
+
+#: What the chat, the CLI and the JSON ``message`` say when the corpus does not answer.
+NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 
 SECTION_SEPARATOR = " > "
 
