@@ -24,8 +24,8 @@ echo "== import-linter: the stages depend one way (pyproject.toml, [tool.importl
 .venv/bin/lint-imports
 echo "== pytest"
 .venv/bin/pytest -q --timeout=900 "$@"
-echo "== quality guard: the shipped QA set must keep the README's figures"
-# Floors one question or so under the measured figures (README), so a regression fails and float noise does not.
+echo "== quality guard: the shipped QA sets must keep the headline figures (README, docs/quality.md)"
+# Floors one question or so under the measured figures (README, docs/), so a regression fails and float noise does not.
 .venv/bin/coopqa eval qa/coopqa-fr.jsonl --modes hybrid --quiet \
   --min-hit1 0.92 --min-hit5 0.99 --min-highlight 0.80 --max-wrongly-abstained 0.03 --min-f1 0.58
 .venv/bin/coopqa eval qa/coopqa-fr-unanswerable-ontopic.jsonl --modes hybrid --quiet --min-abstained 0.50

@@ -57,7 +57,7 @@ def test_unanswerable_piaf_questions_are_abstained(retriever: Assistant) -> None
 
 
 def test_shipped_qa_set_quality_floor(retriever: Assistant) -> None:
-    """Guards the figures reported in the README (measured: hit@1 0.933, hit@5 1.0, highlight 0.806)."""
+    """Guards the figures reported in docs/quality.md (measured: hit@1 0.933, hit@5 1.0, highlight 0.806)."""
     report = evaluate(retriever, read_qa_jsonl(QA_FILE), ["hybrid"])[0]
     metrics = report.metrics()
     assert metrics["hit@1"] >= 0.92, metrics

@@ -69,7 +69,7 @@ def _backend_default(value: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob a user can turn; defaults are the measured best (see README)."""
+    """Every knob a user can turn; defaults are the measured best (see docs/quality.md and docs/reader.md)."""
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
@@ -93,7 +93,7 @@ class Settings:
     figure_depth: int = 0
     #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r3 weights, on the shipped QA set's
     #: held-out half it gives the short answer (F1 0.582 with echoes skipped) and a highlight of at most 300 characters that holds the answer
-    #: for 79 % of questions (retrieval's own: 43 %), with hit@1 unchanged (README, "Reader").
+    #: for 79 % of questions (retrieval's own: 43 %), with hit@1 unchanged (docs/reader.md).
     reader: str = "on"
     #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r3 weights,
     #: the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit

@@ -1,6 +1,6 @@
 """Present an :class:`~coopqa.pipeline.assistant.Answer`: the JSON contract and plain text.
 
-The JSON shape is a documented contract (README, "Batch output"): other tools
+The JSON shape is a documented contract (README, "The JSON contract (`coopqa ask --json`, `/ask`)", and docs/usage.md): other tools
 parse it, so keys are only ever added, never renamed. ``language``,
 ``language_calibrated`` and ``searched`` were added with follow-ups and
 questions in other languages (issue 12). Offsets (``start``,

@@ -28,7 +28,7 @@ standalone questions after an unrelated history; ``qa/README.md``), hit@1:
 
 The rules are French, plus openers in Arabic (« و… ») and English (« And… »); the content-word test
 also catches short English or Arabic follow-ups (« And the fourth? »). English and Arabic follow-ups are
-measured on their own sets (README, "Languages and follow-ups").
+measured on their own sets (docs/languages.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Four signals per candidate, each scaled to [0, 1] over the candidate set
 
 ``convex`` (the default) adds them with fixed weights; ``rrf`` (reciprocal rank
 fusion) is kept for comparison. Measured on PIAF v1.0 and on the shipped QA set
-(README, "Retrieval quality"); the weights come from that measurement.
+(docs/quality.md); the weights come from that measurement.
 """
 
 from __future__ import annotations
