@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -57,3 +59,68 @@ def test_piaf_negatives_never_hold_the_gold_answer(train_reader: ModuleType) -> 
     assert all(golds[example.question].lower() not in example.context.lower() for example in negatives)
     positives = [example for example in examples if example.answer is not None and example.question in golds]
     assert all(example.context[example.answer[0] : example.answer[1]] == golds[example.question] for example in positives)
+
+
+@pytest.fixture(scope="module")
+def reader_mix(train_reader: ModuleType) -> ModuleType:
+    return sys.modules["reader_mix"]  # train_reader imports it from training/
+
+
+def test_mix_weights_are_read_and_bad_ones_named(reader_mix: ModuleType) -> None:
+    assert reader_mix.parse_mix("piaf=1.5, squad2-noans=0.6") == {"piaf": 1.5, "squad2-noans": 0.6}
+    for bad, said in (("fquad=1", "unknown source 'fquad'"), ("piaf=lots", "'lots' is not a number"), ("arcd=-1", "negative")):
+        with pytest.raises(ValueError, match=said):
+            reader_mix.parse_mix(bad)
+
+
+def test_a_weight_repeats_and_samples_the_same_way_for_one_seed(reader_mix: ModuleType) -> None:
+    import random
+
+    items = list(range(10))
+    first = reader_mix.weighted(items, 2.3, random.Random(5))
+    assert first[:20] == items * 2 and len(first) == 23 and set(first[20:]) <= set(items)
+    assert first == reader_mix.weighted(items, 2.3, random.Random(5)), "a resumed run must see the same examples"
+
+
+@pytest.mark.parametrize(
+    ("document", "named"),
+    [
+        ('{"data": [{"title": "A", "paragraphs": [{"context": "abc"}]}]}', "data[0].paragraphs[0]: 'qas' is missing"),
+        ('{"data": [{"title": "A", "paragraphs": [{"context": "abc", "qas": [{"id": "q", "question": "?"}]}]}]}', "qas[0]: 'answers' is missing"),
+        (
+            '{"data": [{"title": "A", "paragraphs": [{"context": "abc", "qas": [{"id": "q", "question": "?", "answers": [{"text": "b"}]}]}]}]}',
+            "answers[0]: 'answer_start' is missing",
+        ),
+        ('{"data": [{"title": 3, "paragraphs": []}]}', "data[0].title: expected str, found int"),
+        ('{"data": [', "line 1: not JSON"),
+    ],
+)
+def test_a_malformed_training_file_is_named_with_its_field(reader_mix: ModuleType, tmp_path: Path, document: str, named: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(reader_mix.MixFileError, match=re.escape(named)) as raised:
+        list(reader_mix.read_squad(path, Counter()))
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_answer_off_its_offset_is_counted_not_dropped_silently(reader_mix: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "off.json"
+    qas = [
+        {"id": "1", "question": "?", "answers": [{"text": "abc", "answer_start": 5}]},
+        {"id": "2", "question": "?", "answers": [{"text": "xyz", "answer_start": 4}]},
+    ]
+    path.write_text(json.dumps({"data": [{"title": "A", "paragraphs": [{"context": "abc xyz", "qas": qas}]}]}), encoding="utf-8")
+    skipped: Counter[str] = Counter()
+    read = list(reader_mix.read_squad(path, skipped))
+    assert [question.qid for question in read] == ["2"] and read[0].answer == (4, 7)
+    assert skipped == Counter({"off.json: answer not at its answer_start": 1})
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "datasets" / "xquad").exists(), reason="XQuAD is in ../shared")
+def test_arabic_questions_are_paired_with_the_english_paragraph_and_answer(reader_mix: ModuleType) -> None:
+    pairs = reader_mix.arabic_over_english("train", Counter())
+    assert pairs, "XQuAD's train articles give pairs"
+    pair = pairs[0]
+    assert any("\u0600" <= ch <= "\u06ff" for ch in pair.question), "the question stays Arabic"
+    assert pair.answer is not None and pair.context[pair.answer[0] : pair.answer[1]] == pair.golds[0]
+    assert pair.context.isascii() or not any("\u0600" <= ch <= "\u06ff" for ch in pair.context), "the paragraph is the English one"

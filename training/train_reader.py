@@ -1,6 +1,7 @@
-"""Fine-tune coopqa's extractive reader from the converted multilingual-e5-small weights, on PIAF v1.0's train articles.
+"""Fine-tune coopqa's extractive reader from the converted multilingual-e5-small weights, on PIAF's train articles and (``--mix``) SQuAD, XQuAD, ARCD.
 
     HF_HUB_OFFLINE=1 .venv/bin/python training/train_reader.py --out training/runs/r1 [--epochs 2] [--resume]
+    HF_HUB_OFFLINE=1 .venv/bin/python training/train_reader.py --out training/runs/r5 --mix piaf=1.5,squad1=0.35,... --check-every 150
     HF_HUB_OFFLINE=1 .venv/bin/python training/train_reader.py --out training/runs/r1 --evaluate-only
 
 Never run at set-up or in CI: one epoch takes tens of minutes on the 2-core CPU.
@@ -18,7 +19,9 @@ training sees only ``train``; ``--evaluate-only`` and the per-epoch check read `
 Checkpoints (``step-N.pt``: trainable weights, optimiser, data order) are written every
 ``--checkpoint-every`` steps, so an interrupted run resumes with ``--resume``. At the end the
 trainable weights are written as ``reader-delta.safetensors`` (fp16) with a JSON card of the
-run: seed, command, steps, calibration figures.
+run: seed, command, steps, the mix's sizes and skipped questions, calibration figures. A run
+resumed from its checkpoint sees the same examples in the same order: the mix and its shuffles
+are functions of the seed (``training/reader_mix.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -43,7 +47,10 @@ from coopqa.evaluation.splits import article_split
 from coopqa.model import ReaderTokenizer
 from coopqa.model.embedder import resolve_model
 from coopqa.model.reader_net import ReaderNet, load_reader_net, trainable_parameter_names
-from coopqa.search.reading import batch_arrays, best_spans, make_windows
+from coopqa.reading.spans import batch_arrays, best_spans, make_windows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reader_mix import DEFAULT_MIX, MixFileError, parse_mix, source_questions, weighted
 
 PIAF = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "piaf" / "piaf-v1.0.json"
 
@@ -176,6 +183,8 @@ def reading_scores(model: ReaderNet, tokenizer: ReaderTokenizer, checks: list[tu
     model.eval()
     em = f1 = 0.0
     margins: list[float] = []
+    answerable = [check for check in checks if check[2]]
+    unanswerable_abstained = 0
     for first in range(0, len(checks), batch):
         part = checks[first : first + batch]
         windows = [
@@ -185,6 +194,9 @@ def reading_scores(model: ReaderNet, tokenizer: ReaderTokenizer, checks: list[tu
         start_logits, end_logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
         spans = best_spans(windows, start_logits.numpy(), end_logits.numpy(), [context for _q, context, _g in part])
         for span, (_question, context, golds) in zip(spans, part):
+            if not golds:  # an unanswerable question: right when the best span does not beat "no answer"
+                unanswerable_abstained += span is None or span.margin < 0
+                continue
             prediction = "" if span is None else context[span.start : span.end]
             exact, overlap = best_over_golds(prediction, golds)
             em += exact
@@ -192,14 +204,73 @@ def reading_scores(model: ReaderNet, tokenizer: ReaderTokenizer, checks: list[tu
             if span is not None:
                 margins.append(span.margin)
     model.train()
-    count = max(len(checks), 1)
-    return {"em": em / count, "f1": f1 / count, "questions": float(len(checks)), "margin_p10": float(np.percentile(margins, 10)) if margins else 0.0}
+    count = max(len(answerable), 1)
+    scores = {"em": em / count, "f1": f1 / count, "questions": float(len(answerable)), "margin_p10": float(np.percentile(margins, 10)) if margins else 0.0}
+    if len(answerable) < len(checks):
+        scores["noans_abstained"] = unanswerable_abstained / (len(checks) - len(answerable))
+    return scores
+
+
+def mix_examples(mix: dict[str, float], piaf: Path, seed: int, hard: bool, cut: float, negatives: float) -> tuple[list[Example], Counter[str], dict[str, int]]:
+    """The training examples of every source of ``mix``, weighted, in one seeded order-independent list.
+
+    Returns the examples, the questions skipped by reason, and how many examples each source gave.
+    """
+    rng = random.Random(seed)
+    skipped: Counter[str] = Counter()
+    examples: list[Example] = []
+    sizes: dict[str, int] = {}
+    for name, weight in mix.items():
+        if name == "piaf":
+            part, _checks = read_examples(piaf, "train", negatives, seed, hard=hard, cut=cut)
+        else:
+            part = [Example(question.question, question.context, question.answer) for question in source_questions(name, "train", skipped)]
+        chosen = weighted(part, weight, rng)
+        sizes[name] = len(chosen)
+        examples.extend(chosen)
+    return examples, skipped, sizes
+
+
+def squad2_checks(count: int, seed: int) -> list[tuple[str, str, list[str]]]:
+    """A seeded sample of SQuAD v2.0's calibration articles, answerable and not: the run's no-answer check."""
+    skipped: Counter[str] = Counter()
+    from reader_mix import DATASETS, squad_split
+
+    questions = squad_split(DATASETS / "squad" / "squad-v2.0-dev.json", "calibration", skipped)
+    chosen = random.Random(seed).sample(questions, min(count, len(questions)))
+    return [(question.question, question.context, list(question.golds)) for question in chosen]
+
+
+#: The part of a checkpoint small enough to commit (fp16 weights, step, data-order state): a later session on a fresh
+#: machine resumes from it with the same data order, the optimiser's moments reset.
+LIGHT_CHECKPOINT = "resume-delta.safetensors"
+
+
+def write_light_checkpoint(path: Path, trainable: dict[str, torch.Tensor], step: int, rng_state: object, frozen_layers: int) -> None:
+    weights = {name: tensor.to(torch.float16).contiguous() for name, tensor in trainable.items()}
+    metadata = {"step": str(step), "rng": json.dumps(rng_state), "frozen_layers": str(frozen_layers)}
+    save_file(weights, str(path.with_suffix(".tmp")), metadata=metadata)
+    path.with_suffix(".tmp").replace(path)
+
+
+def read_light_checkpoint(path: Path, model: ReaderNet) -> tuple[int, object]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+        weights = {name: handle.get_tensor(name).to(torch.float32) for name in handle.keys()}  # noqa: SIM118 (safe_open is no dict)
+    model.load_state_dict(weights, strict=False)
+    version, internal, gauss = json.loads(metadata["rng"])
+    return int(metadata["step"]), (version, tuple(internal), gauss)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=PIAF)
+    parser.add_argument("--mix", default="piaf=1", help=f"sources and weights (training/reader_mix.py), e.g. {DEFAULT_MIX}")
+    parser.add_argument("--check-every", type=int, default=0, help="also read the calibration checks every this many steps (0: once an epoch)")
+    parser.add_argument("--noans-checks", type=int, default=0, help="SQuAD v2.0 calibration questions read by each check (answerable and not)")
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -214,7 +285,10 @@ def main() -> int:
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: the epochs decide)")
     parser.add_argument("--init", type=Path, help="start from this reader delta (a previous run's reader-delta.safetensors) instead of e5's weights")
-    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue from the last step-N.pt, or else from the light checkpoint in --out")
+    parser.add_argument(
+        "--checkpoints", type=Path, help="where the full step-N.pt checkpoints go (default --out); outside the work tree, which a new session lays anew"
+    )
     parser.add_argument("--evaluate-only", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -235,8 +309,24 @@ def main() -> int:
         model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    examples, _train_checks = read_examples(args.data, "train", args.negatives, args.seed, hard=args.hard_negatives, cut=args.cut_negatives)
+    try:
+        mix = parse_mix(args.mix)
+        examples, skipped, sizes = mix_examples(mix, args.data, args.seed, args.hard_negatives, args.cut_negatives, args.negatives)
+    except (ValueError, MixFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if skipped:
+        print(f"skipped questions: {dict(skipped)}", file=sys.stderr)
+    print(f"mix: {sizes}, {len(examples)} examples", file=sys.stderr)
     _unused, calibration = read_examples(args.data, "calibration", 0.0, args.seed)
+    noans_checks = squad2_checks(args.noans_checks, args.seed) if args.noans_checks else []
+
+    def checks() -> dict[str, object]:
+        scores: dict[str, object] = dict(reading_scores(model, tokenizer, calibration, pad_id))
+        if noans_checks:
+            scores["squad2"] = reading_scores(model, tokenizer, noans_checks, pad_id)
+        return scores
+
     names = trainable_parameter_names(model)
     parameters = dict(model.named_parameters())
     head = [parameters[name] for name in names if name.startswith("qa.")]
@@ -251,7 +341,10 @@ def main() -> int:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
 
     step = 0
-    checkpoints = sorted(args.out.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))
+    store = args.checkpoints or args.out
+    store.mkdir(parents=True, exist_ok=True)
+    checkpoints = sorted(store.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))
+    light = args.out / LIGHT_CHECKPOINT
     if (args.resume or args.evaluate_only) and checkpoints:
         state = torch.load(checkpoints[-1], weights_only=False)
         model.load_state_dict(state["trainable"], strict=False)
@@ -260,8 +353,14 @@ def main() -> int:
         step = int(state["step"])
         rng.setstate(state["rng"])
         print(f"resumed from {checkpoints[-1]} at step {step}", file=sys.stderr)
+    elif (args.resume or args.evaluate_only) and light.exists():
+        step, rng_state = read_light_checkpoint(light, model)
+        rng.setstate(rng_state)
+        for _ in range(step):  # the learning-rate schedule where it was; AdamW's moments start afresh
+            schedule.step()
+        print(f"resumed from {light} at step {step} (weights and data order; optimiser moments reset)", file=sys.stderr)
     if args.evaluate_only:
-        print(json.dumps(reading_scores(model, tokenizer, calibration, pad_id)))
+        print(json.dumps(checks()))
         return 0
 
     log = (args.out / "log.jsonl").open("a", encoding="utf-8")
@@ -290,11 +389,12 @@ def main() -> int:
         if step % args.checkpoint_every == 0 or step == total_steps:
             trainable = {name: parameters[name].detach().clone() for name in names}
             state = {"trainable": trainable, "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "step": step, "rng": rng.getstate()}
-            torch.save(state, args.out / f"step-{step}.pt")
-            for old in sorted(args.out.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))[:-2]:
+            torch.save(state, store / f"step-{step}.pt")
+            for old in sorted(store.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))[:-2]:
                 old.unlink()
-        if step % steps_per_epoch == 0 or step == total_steps:
-            scores = reading_scores(model, tokenizer, calibration, pad_id)
+            write_light_checkpoint(light, trainable, step, rng.getstate(), args.frozen_layers)
+        if step % steps_per_epoch == 0 or step == total_steps or (args.check_every and step % args.check_every == 0):
+            scores = checks()
             log.write(json.dumps({"step": step, "calibration": scores}) + "\n")
             log.flush()
             print(f"step {step}: calibration {scores}", file=sys.stderr)
@@ -306,8 +406,10 @@ def main() -> int:
         "seed": args.seed,
         "steps": step,
         "examples": len(examples),
+        "mix": sizes,
+        "skipped": dict(skipped),
         "frozen_layers": args.frozen_layers,
-        "calibration": reading_scores(model, tokenizer, calibration, pad_id),
+        "calibration": checks(),
         "minutes": round((time.perf_counter() - began) / 60, 1),
     }
     (args.out / "card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
