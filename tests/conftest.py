@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,6 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from coopqa.config import Settings, load_settings
-from coopqa.model import open_reader
 from coopqa.model.embedder import Embedder
 from coopqa.pipeline import Assistant, Reader
 
@@ -58,8 +58,10 @@ def retriever(settings: Settings, embedder: Embedder) -> Assistant:
 
 @pytest.fixture(scope="session")
 def reader(settings: Settings) -> Reader:
-    """The shipped reader weights, exported to ONNX once per session."""
-    return Reader(open_reader(settings, progress=False))
+    """The shipped reader weights, exported to ONNX once per session, with the shipped answer calibrator."""
+    reader = Reader.for_settings(replace(settings, reader="on"), progress=False)
+    assert reader is not None
+    return reader
 
 
 @pytest.fixture(scope="session")

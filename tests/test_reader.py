@@ -87,7 +87,9 @@ def test_answer_key_in_the_json_contract(cli_env: dict[str, str]) -> None:
         check=True,
     )
     record = json.loads(run.stdout)
-    assert set(record["answer"]) == {"text", "doc", "start", "end", "score", "passage_rank"}
+    # keys are only ever added: "confident" came with the calibrated score
+    assert set(record["answer"]) == {"text", "doc", "start", "end", "score", "passage_rank", "confident"}
+    assert isinstance(record["answer"]["confident"], bool)
     assert record["answer"]["doc"] == DOCUMENT and "2.400.000" in record["answer"]["text"]
     passage = record["passages"][record["answer"]["passage_rank"] - 1]
     inside = record["answer"]["start"] - passage["start"]

@@ -606,16 +606,29 @@ def test_answer_html_is_one_line_and_escapes_everything() -> None:
     assert "pas trouvé de réponse" in abstained and "peut-être utiles" in abstained and "Recherche lexical" in abstained
 
 
-def test_short_answer_is_shown_first_in_bold_and_marked_inside_the_highlight() -> None:
+def _short_answer(confident: bool) -> tuple[str, str]:
     document = _document()
     hit = _hit(document)
     inside = document.text.index(document.text[hit.highlight_start : hit.highlight_end].split()[0], hit.highlight_start)
     word = document.text[hit.highlight_start : hit.highlight_end].split()[0]
-    short = ShortAnswer(word, document.doc_id, inside, inside + len(word), 0.9, 1)
-    html = render_answer(Answer("q", "hybrid", False, (hit,), 1.0, 0.9, short), {document.doc_id: document})
+    short = ShortAnswer(word, document.doc_id, inside, inside + len(word), 0.95 if confident else 0.4, 1, confident)
+    return word, render_answer(Answer("q", "hybrid", False, (hit,), 1.0, 0.9, short), {document.doc_id: document})
+
+
+def test_a_confident_short_answer_is_shown_first_in_bold_and_marked_inside_the_highlight() -> None:
+    word, html = _short_answer(confident=True)
     lead = html.index('class="coopqa-short"')
     assert lead < html.index('class="coopqa-source')
-    assert f'<strong class="coopqa-answer">{escape_text(word)}</strong> [1]' in html
+    assert f'Réponse : <strong class="coopqa-answer">{escape_text(word)}</strong> [1]' in html
     marked = html[html.index("<mark>") : html.index("</mark>")]
     assert f'<strong class="coopqa-span">{escape_text(word)}</strong>' in marked
-    assert "\n" not in html
+    assert "Réponse possible" not in html and "\n" not in html
+
+
+def test_an_answer_that_is_not_confident_is_a_possible_answer_in_normal_weight_with_a_note() -> None:
+    word, html = _short_answer(confident=False)
+    assert f'Réponse possible : <span class="coopqa-answer">{escape_text(word)}</span> [1]' in html
+    assert "vérifiez-la dans le passage cité" in html
+    assert "<strong" not in html, "nothing of an unverified answer is in bold"
+    marked = html[html.index("<mark>") : html.index("</mark>")]
+    assert f'<span class="coopqa-span coopqa-unverified">{escape_text(word)}</span>' in marked

@@ -261,17 +261,21 @@ class ModeReport:
     retrieval: bool = True
 
     def groups(self) -> dict[str, ModeReport]:
-        """The same questions split into report rows: one per language, one per kind (follow-up, standalone…).
+        """The same questions split into report rows: one per language, one per kind (follow-up, standalone…), and for a
+        set mixing answerable and unanswerable questions, ``HasAns`` and ``NoAns`` (as the SQuAD 2.0 evaluation does).
 
         The language is the one the row declares, else the one detected. Only
         sets with more than one group, or whose rows declare a language, a kind
         or a history, get rows.
         """
         split: dict[str, ModeReport] = {}
+        mixed = len({judged.item.answerable for judged in self.judged}) == 2
         for judged in self.judged:
             keys = [f"language {judged.item.language or judged.answer.language}"]
             if judged.item.kind is not None or judged.item.history:
                 keys.append(f"kind {judged.item.kind or 'with history'}")
+            if mixed:  # SQuAD 2.0's split: answerable and unanswerable questions reported apart
+                keys.append("HasAns" if judged.item.answerable else "NoAns")
             for key in keys:
                 split.setdefault(key, ModeReport(self.mode, retrieval=self.retrieval)).judged.append(judged)
         for report in split.values():
@@ -316,12 +320,80 @@ class ModeReport:
         result["short_answer_f1"] = _mean(j.short_f1 for j in with_answers if j.short_f1 is not None)
         result["abstained_unanswerable"] = _share(j.answer.abstained for j in unanswerable)
         result["wrongly_abstained"] = _share(j.answer.abstained for j in answerable)
+        result.update(trust_metrics(self.judged))
         latencies = sorted(j.latency_ms for j in self.judged)
         result["latency_p50_ms"] = _nearest_rank(latencies, 0.50)
         result["latency_p95_ms"] = _nearest_rank(latencies, 0.95)
         result["seconds"] = self.seconds
         result["questions_per_second"] = len(self.judged) / self.seconds if self.seconds > 0 else None
         return result
+
+
+#: A short answer counts as right when its token F1 against a gold answer reaches this (the calibrator's target).
+RIGHT_F1 = 0.5
+#: Bins of the expected calibration error.
+ECE_BINS = 10
+
+
+def _scored(judged: Sequence[Judged]) -> list[tuple[float, bool, bool, bool]]:
+    """(score, confident, right, answerable) of every short answer given: any answer to an unanswerable question is wrong."""
+    rows = []
+    for j in judged:
+        short = j.answer.short
+        if short is None or j.answer.abstained or (j.item.answerable and not j.item.answers):
+            continue
+        right = j.item.answerable and (j.short_f1 or 0.0) >= RIGHT_F1
+        rows.append((short.score, short.confident, right, j.item.answerable))
+    return rows
+
+
+def trust_metrics(judged: Sequence[Judged]) -> dict[str, float | int | None]:
+    """How far the short answers' trust can be trusted (issue: "put in bold only an answer that can be trusted").
+
+    ``confident_precision``: share of ``confident`` answers that are right; ``confident_coverage``: share of answerable
+    questions (with a gold answer) given a right-or-wrong confident answer; ``unanswerable_not_confident``: share of
+    unanswerable questions abstained or answered without ``confident``; ``ece``: expected calibration error of the
+    answers' ``score`` against being right (10 equal-width bins).
+    """
+    scored = _scored(judged)
+    confident = [row for row in scored if row[1]]
+    answerable = [j for j in judged if j.item.answerable and j.item.answers]
+    unanswerable = [j for j in judged if not j.item.answerable]
+    return {
+        "answered_short": len(scored),
+        "confident_answers": len(confident),
+        "confident_precision": _share(row[2] for row in confident),
+        "confident_coverage": (sum(row[3] for row in confident) / len(answerable)) if answerable else None,
+        "unanswerable_not_confident": _share(j.answer.abstained or j.answer.short is None or not j.answer.short.confident for j in unanswerable),
+        "ece": expected_calibration_error([row[0] for row in scored], [row[2] for row in scored]),
+    }
+
+
+def expected_calibration_error(scores: Sequence[float], right: Sequence[bool], bins: int = ECE_BINS) -> float | None:
+    """Σ over equal-width score bins of (share of answers in the bin) × |mean score − share right| (Guo et al., 2017)."""
+    if not scores:
+        return None
+    total = 0.0
+    for low in range(bins):
+        inside = [(score, ok) for score, ok in zip(scores, right) if low / bins <= score < (low + 1) / bins or (low == bins - 1 and score == 1.0)]
+        if inside:
+            total += len(inside) / len(scores) * abs(sum(score for score, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside))
+    return total
+
+
+def risk_coverage(judged: Sequence[Judged]) -> list[tuple[float, float]]:
+    """The risk–coverage curve: answering only the best-scored answers, (share of questions answered, share of those wrong).
+
+    One point per answer, best score first; questions abstained or without a short answer are never covered.
+    """
+    scored = sorted(_scored(judged), key=lambda row: -row[0])
+    total = len(judged)
+    curve = []
+    wrong = 0
+    for count, row in enumerate(scored, start=1):
+        wrong += not row[2]
+        curve.append((count / total, wrong / count))
+    return curve
 
 
 def evaluate_reading(reader: Reader, items: list[QAItem], paragraphs: dict[str, str]) -> ModeReport:

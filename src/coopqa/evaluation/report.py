@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from coopqa import versions
-from coopqa.evaluation.metrics import KS, Judged, ModeReport
+from coopqa.evaluation.metrics import KS, Judged, ModeReport, risk_coverage
 from coopqa.evaluation.qa_formats import QASet
 
 #: Packages whose versions decide the figures.
@@ -42,6 +42,10 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("short answer F1", "short_answer_f1", "share"),
     ("unanswerable abstained", "abstained_unanswerable", "share"),
     ("answerable wrongly abstained", "wrongly_abstained", "share"),
+    ("confident answers: precision", "confident_precision", "share"),
+    ("confident answers: coverage", "confident_coverage", "share"),
+    ("unanswerable: abstained or not confident", "unanswerable_not_confident", "share"),
+    ("answer score calibration error (ECE)", "ece", "share"),
     ("latency p50 (ms)", "latency_p50_ms", "ms"),
     ("latency p95 (ms)", "latency_p95_ms", "ms"),
     ("time (s)", "seconds", "s"),
@@ -56,6 +60,9 @@ GROUP_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("highlight", "highlight_accuracy", "share"),
     ("wrongly abstained", "wrongly_abstained", "share"),
     ("unanswerable abstained", "abstained_unanswerable", "share"),
+    ("short F1", "short_answer_f1", "share"),
+    ("confident precision", "confident_precision", "share"),
+    ("confident coverage", "confident_coverage", "share"),
     ("p50 ms", "latency_p50_ms", "ms"),
 )
 
@@ -281,11 +288,38 @@ def plot_recall(run: EvalRun, path: Path) -> None:
     plt.close(figure)
 
 
+def plot_risk_coverage(run: EvalRun, path: Path) -> None:
+    """Risk (share of short answers wrong) against coverage (share of questions answered), best-scored answers first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for report in run.reports:
+        curve = risk_coverage(report.judged)
+        if curve:
+            axes.plot([c for c, _ in curve], [r for _, r in curve], label=report.mode)
+            confident = [j for j in report.judged if j.answer.short is not None and j.answer.short.confident and not j.answer.abstained]
+            if confident:
+                at = len(confident) / len(report.judged)
+                axes.axvline(at, linestyle=":", alpha=0.6, color=axes.lines[-1].get_color(), label=f"{report.mode}: confident")
+    axes.set(xlabel="coverage (share of questions answered)", ylabel="risk (share of answers wrong)", xlim=(0, 1), ylim=(0, 1))
+    axes.set_title(f"coopqa eval — {run.qaset.path.name}")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def write_outputs(run: EvalRun, folder: Path) -> list[Path]:
-    """metrics.json, report.md and recall_at_k.png in ``folder`` (created if needed)."""
+    """metrics.json, report.md, recall_at_k.png and risk_coverage.png in ``folder`` (created if needed)."""
     folder.mkdir(parents=True, exist_ok=True)
     metrics_path, report_path, plot_path = folder / "metrics.json", folder / "report.md", folder / "recall_at_k.png"
+    risk_path = folder / "risk_coverage.png"
     metrics_path.write_text(json.dumps(to_json(run), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     report_path.write_text(report_markdown(run), encoding="utf-8")
     plot_recall(run, plot_path)
-    return [metrics_path, report_path, plot_path]
+    plot_risk_coverage(run, risk_path)
+    return [metrics_path, report_path, plot_path, risk_path]

@@ -4,6 +4,6 @@ Other stages use :class:`Embedder` and the reader's :func:`open_reader`; which b
 """
 
 from coopqa.model.embedder import Embedder
-from coopqa.model.reader_model import ReaderSession, ReaderTokenizer, open_reader
+from coopqa.model.reader_model import ReaderSession, ReaderTokenizer, open_reader, shipped_confidence_file
 
-__all__ = ["Embedder", "ReaderSession", "ReaderTokenizer", "open_reader"]
+__all__ = ["Embedder", "ReaderSession", "ReaderTokenizer", "open_reader", "shipped_confidence_file"]

@@ -48,6 +48,11 @@ def shipped_reader_weights() -> Path:
     return Path(str(resources.files("coopqa.model") / "weights" / "reader-delta.safetensors"))
 
 
+def shipped_confidence_file() -> Path:
+    """The answer calibrator fitted for the shipped delta (:mod:`coopqa.reading.confidence`)."""
+    return Path(str(resources.files("coopqa.model") / "weights" / "reader-confidence.json"))
+
+
 class ReaderTokenizer:
     """e5's tokenizer as the reader uses it: questions measured whole, (question, passage) pairs cut into overlapping windows.
 
@@ -81,6 +86,8 @@ class ReaderSession:
             first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
             raise ModelError(f"cannot load the reader in {export_dir}: {first_line}", f"delete {export_dir} and run again: coopqa exports it again") from None
         self.pad_id = self.tokenizer.pad_id
+        #: SHA-256 of the delta this graph was exported from (set by :func:`open_reader`): what a calibrator must name.
+        self.weights_digest = ""
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.graph.run(["start_logits", "end_logits"], input_ids, attention_mask)
@@ -116,7 +123,9 @@ def open_reader(settings: Settings, weights: Path | None = None, progress: bool 
         if progress:
             print("coopqa: preparing the reader (once, about 30 s)…", file=sys.stderr, flush=True)
         publish_export(export_dir, is_current, lambda staged: _export(model_folder, weights, digest, staged))
-    return ReaderSession(export_dir, model_file)
+    session = ReaderSession(export_dir, model_file)
+    session.weights_digest = digest
+    return session
 
 
 def export_is_current(export_dir: Path, model_folder: Path, weights_digest: str) -> bool:

@@ -19,6 +19,8 @@ from coopqa.search.retriever import Hit
 NO_ANSWER = "Je n'ai pas trouvé de réponse dans le corpus."
 
 SECTION_SEPARATOR = " > "
+#: Said under a short answer that is not ``confident``: the reader's span may be wrong, the cited passage is the source.
+UNVERIFIED = "(réponse à vérifier dans le passage cité)"
 
 
 def section_label(hit: Hit) -> str:
@@ -61,11 +63,23 @@ def answer_to_json(answer: Answer, extra: dict[str, Any] | None = None) -> dict[
 
 
 def short_answer_to_json(answer: Answer) -> dict[str, Any] | None:
-    """``{"text", "doc", "start", "end", "score", "passage_rank"}``, or ``None`` when abstained or read by no reader."""
+    """``{"text", "doc", "start", "end", "score", "passage_rank", "confident"}``, or ``None`` when abstained or read by no reader.
+
+    ``score`` is the probability that the answer is right; ``confident`` (added with the calibrated score) is true when it
+    clears the threshold chosen for 90 % precision on calibration data.
+    """
     short = answer.short
     if short is None or answer.abstained:
         return None
-    return {"text": short.text, "doc": short.doc, "start": short.start, "end": short.end, "score": short.score, "passage_rank": short.passage_rank}
+    return {
+        "text": short.text,
+        "doc": short.doc,
+        "start": short.start,
+        "end": short.end,
+        "score": short.score,
+        "passage_rank": short.passage_rank,
+        "confident": short.confident,
+    }
 
 
 def highlighted_text(hit: Hit, before: str, after: str) -> str:
@@ -92,8 +106,10 @@ def answer_to_text(answer: Answer, emphasis: tuple[str, str] = ("«« ", " »»"
     elif answer.hits:
         best = answer.hits[0]
         quote = best.passage.text[best.highlight_start - best.passage.start : best.highlight_end - best.passage.start]
-        if answer.short is not None:
+        if answer.short is not None and answer.short.confident:
             lines += [f"Réponse : {answer.short.text} [{answer.short.passage_rank}]", "", "Citation : " + quote]
+        elif answer.short is not None:
+            lines += [f"Réponse possible : {answer.short.text} [{answer.short.passage_rank}]", UNVERIFIED, "", "Citation : " + quote]
         else:
             lines.append("Réponse : " + quote)
         lines += ["", "Sources :"]

@@ -22,13 +22,14 @@ from coopqa.errors import ConfigError
 from coopqa.index import IndexData, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
 from coopqa.model import Embedder
 from coopqa.reading.answer_type import expected_kind
+from coopqa.reading.confidence import judge
 from coopqa.reading.reader import Reader
-from coopqa.reading.short_answer import ShortAnswer, ShortAnswerReader
+from coopqa.reading.short_answer import Found, ShortAnswer, ShortAnswerReader
 from coopqa.search.conversation import SearchVectors
 from coopqa.search.fusion import Fusion
 from coopqa.search.glossary import Glossary
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, preload_detector
-from coopqa.search.retriever import Evidence, Hit, Retriever
+from coopqa.search.retriever import Evidence, Hit, Ranking, Retriever, zscore
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,11 @@ class Assistant:
         typing = self.settings.answer_typing == "on"
         defined = self.reading.defined(evidence, order) if mode == "hybrid" and self.reading is not None and typing else None
         if defined is not None:  # « Que signifie AVRR ? »: the text defines it, so it answers (see :mod:`coopqa.reading.acronyms`)
-            position, start, end = defined
+            position, definition = defined
             order = np.concatenate([[position], order[order != position]])
-            return self._answered(evidence, mode, False, order[:k], ranking.scores, (start, end, 1.0), ranking.confidence)
+            return self._answered(evidence, mode, False, order[:k], ranking, definition, policy)
         abstained = ranking.abstained
-        short_span: tuple[int, int, float] | None = None  # document offsets and score of the short answer
+        found = None
         # The reader learnt French questions that stand alone, and reads English and Arabic ones against the French passages
         # too (short-answer F1 0.542 and 0.372 with r3, qa/calibrate_language_reader.py). A follow-up is read as it was
         # asked (« Quelle est sa durée ? »), against the passage its conversation found: on the fit half of the
@@ -202,9 +203,9 @@ class Assistant:
             threshold = self.settings.reader_threshold if policy is None or policy.reader_threshold is None else policy.reader_threshold
             language = CORPUS_LANGUAGE if policy is None else policy.language
             kind = expected_kind(evidence.asked, language) if typing else None
-            order, short_span = self.reading.read(evidence, order, threshold, evidence.asked, kind)
-            abstained = short_span is None and not evidence.follow_up
-        return self._answered(evidence, mode, abstained, order[:k], ranking.scores, short_span, ranking.confidence)
+            order, found = self.reading.read(evidence, order, threshold, evidence.asked, kind)
+            abstained = found is None and not evidence.follow_up
+        return self._answered(evidence, mode, abstained, order[:k], ranking, found, policy)
 
     def _answered(
         self,
@@ -212,18 +213,26 @@ class Assistant:
         mode: str,
         abstained: bool,
         cited: np.ndarray,
-        scores: np.ndarray,
-        short_span: tuple[int, int, float] | None,
-        confidence: float,
+        ranking: Ranking,
+        found: Found | None,
+        policy: LanguagePolicy | None,
     ) -> Answer:
-        """The answer citing the candidates at positions ``cited``, with the short answer (document offsets and score) inside the first."""
+        """The answer citing the candidates at positions ``cited``, with the short answer and how much to trust it inside the first."""
         first_highlight = None
-        if short_span is not None and len(cited) and self.reading is not None:
-            first_highlight = self.reading.answer_highlight(int(evidence.candidates[cited[0]]), short_span[0], short_span[1])
-        hits = self.retriever.cite(evidence, cited, scores, first_highlight)
+        if found is not None and len(cited) and self.reading is not None:
+            first_highlight = self.reading.answer_highlight(int(evidence.candidates[cited[0]]), found.start, found.end)
+        hits = self.retriever.cite(evidence, cited, ranking.scores, first_highlight)
         short = None
-        if short_span is not None and hits:
+        if found is not None and hits:
             passage = hits[0].passage
-            text = passage.text[short_span[0] - passage.start : short_span[1] - passage.start]
-            short = ShortAnswer(text, passage.doc_id, short_span[0], short_span[1], round(short_span[2], 4), 1)
-        return Answer(evidence.question, mode, abstained, hits, 0.0, round(confidence, 4), short)
+            text = passage.text[found.start - passage.start : found.end - passage.start]
+            signals = found.signals | {
+                "cosine": ranking.confidence,
+                "fused": float(ranking.scores[cited[0]]),
+                "zscore": zscore(evidence.signals.passage_dense),
+                "french": float(policy is None or policy.language == CORPUS_LANGUAGE),
+                "follow_up": float(evidence.follow_up),
+            }
+            trust = judge(signals, self.reader.calibrator if self.reader is not None else None)
+            short = ShortAnswer(text, passage.doc_id, found.start, found.end, round(trust.score, 4), 1, trust.confident, tuple(sorted(signals.items())))
+        return Answer(evidence.question, mode, abstained, hits, 0.0, round(ranking.confidence, 4), short)

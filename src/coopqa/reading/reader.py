@@ -11,13 +11,16 @@ the question is abstained even though a passage is on topic.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from coopqa.config import Settings
-from coopqa.model import ReaderSession, open_reader
+from coopqa.errors import ModelError
+from coopqa.model import ReaderSession, open_reader, shipped_confidence_file
+from coopqa.reading.confidence import Calibrator
 from coopqa.reading.spans import Span, Window, batch_arrays, best_spans, make_windows
 
 
@@ -41,6 +44,23 @@ class Logits:
     end: np.ndarray
     passages: Sequence[str]
 
+    def peaks(self, pair: int) -> tuple[float, float]:
+        """How sure the reader is of where an answer starts and ends in passage ``pair``: the highest softmax probability
+        of a passage token as start, and as end, over its windows (near 1: one clear span; low: spread over many)."""
+        starts = ends = 0.0
+        for row, window in enumerate(self.windows):
+            if window.pair != pair:
+                continue
+            length = len(window.ids)
+            for logits, best in ((self.start[row, :length], "start"), (self.end[row, :length], "end")):
+                shifted = np.exp(logits - logits.max())
+                peak = float((shifted / shifted.sum())[window.context].max()) if window.context.any() else 0.0
+                if best == "start":
+                    starts = max(starts, peak)
+                else:
+                    ends = max(ends, peak)
+        return starts, ends
+
     def reading(self, within: Sequence[tuple[int, int] | None] | None = None, accept: Callable[[int, int, int], bool] | None = None) -> Reading:
         """The best span of each passage, under :meth:`Reader.read`'s ``within`` and ``accept``."""
         return Reading(tuple(best_spans(self.windows, self.start, self.end, self.passages, within, accept)))
@@ -49,13 +69,19 @@ class Logits:
 class Reader:
     """Reads passages with the exported reader; one batch of windows per question."""
 
-    def __init__(self, session: ReaderSession) -> None:
+    def __init__(self, session: ReaderSession, calibrator: Calibrator | None = None) -> None:
         self.session = session
+        #: Turns an answer's signals into the probability that it is right (:mod:`coopqa.reading.confidence`).
+        self.calibrator = calibrator
 
     @classmethod
     def for_settings(cls, settings: Settings, progress: bool = True) -> Reader | None:
-        """The reader the settings ask for (``None`` when ``reader = off``), exported first if needed."""
-        return cls(open_reader(settings, progress=progress)) if settings.reader == "on" else None
+        """The reader the settings ask for (``None`` when ``reader = off``), exported first if needed, with its calibrator."""
+        if settings.reader != "on":
+            return None
+        session = open_reader(settings, progress=progress)
+        return cls(session, shipped_calibrator(session.weights_digest))
+
 
     def read(
         self,
@@ -76,3 +102,19 @@ class Reader:
         ids, mask = batch_arrays(windows, self.session.pad_id)
         start_logits, end_logits = self.session.logits(ids, mask)
         return Logits(windows, start_logits, end_logits, passages)
+
+
+def shipped_calibrator(weights_digest: str) -> Calibrator | None:
+    """The shipped calibrator when it was fitted for these reader weights; otherwise ``None`` (never confident), said once."""
+    path = shipped_confidence_file()
+    if not path.is_file():
+        return None
+    try:
+        calibrator = Calibrator.load(path)
+    except ModelError as error:
+        print(f"coopqa: {error.one_line()}; short answers are shown as unverified", file=sys.stderr)
+        return None
+    if calibrator.reader_sha256 != weights_digest:
+        print(f"coopqa: {path} was fitted for other reader weights; short answers are shown as unverified", file=sys.stderr)
+        return None
+    return calibrator

@@ -9,7 +9,8 @@ what an acronym stands for is answered from the long form the text gives (:mod:`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -31,9 +32,22 @@ class ShortAnswer:
     doc: str
     start: int
     end: int
-    #: The reader's belief that this span, not "no answer", is what the passage says: sigmoid of its margin.
+    #: The probability that this answer is right (:mod:`coopqa.reading.confidence`); without a calibrator, sigmoid of the reader's margin.
     score: float
     passage_rank: int
+    #: Whether ``score`` clears the calibrator's threshold (90 % precision on calibration data): shown in bold only then.
+    confident: bool = False
+    #: The signals ``score`` was computed from (:data:`coopqa.reading.confidence.FEATURES`), for calibration; not in the JSON.
+    signals: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Found:
+    """A short answer as reading found it: document offsets, and reading's signals for the calibrator."""
+
+    start: int
+    end: int
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 class ShortAnswerReader:
@@ -45,7 +59,7 @@ class ShortAnswerReader:
         self.data = retriever.data
         self.settings = retriever.settings
 
-    def defined(self, evidence: Evidence, order: np.ndarray) -> tuple[int, int, int] | None:
+    def defined(self, evidence: Evidence, order: np.ndarray) -> tuple[int, Found] | None:
         """For a question asking what an acronym stands for, the best-ranked candidate defining it and the long form's document offsets."""
         acronym = asked_acronym(evidence.asked)
         if acronym is None:
@@ -54,12 +68,12 @@ class ShortAnswerReader:
             passage = self.data.passages[int(evidence.candidates[position])]
             for definition in definitions(passage.text):
                 if definition.short == acronym:
-                    return int(position), passage.start + definition.start, passage.start + definition.end
+                    return int(position), Found(passage.start + definition.start, passage.start + definition.end, {"defined": 1.0})
         return None
 
     def read(
         self, evidence: Evidence, order: np.ndarray, threshold: float, question: str, kind: AnswerKind | None = None
-    ) -> tuple[np.ndarray, tuple[int, int, float] | None]:
+    ) -> tuple[np.ndarray, Found | None]:
         """Read the best passages against ``question``: the one holding the best-read answer goes first; no convincing span abstains.
 
         The span may lie anywhere in the passage. Keeping it inside retrieval's answering sentence
@@ -82,7 +96,7 @@ class ShortAnswerReader:
         next best span holding one is read instead (:data:`~coopqa.reading.answer_type.SKIPPED_UNFIT`); a span that
         only repeats the question's words is skipped the same way (``Settings.answer_echo``, or abstained on).
 
-        Returns the new order and the short answer's document offsets and score, or ``None`` for "no answer".
+        Returns the new order and the short answer with its signals, or ``None`` for "no answer".
         """
         read = order[: self.settings.reader_passages]
         passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
@@ -109,7 +123,8 @@ class ShortAnswerReader:
 
         logits = self.reader.logits(question, texts)
         best = logits.reading(accept=partial(acceptable, pinned_only=True)).best() if any(holding) else None
-        if not convincing(best):
+        pinned_sentence = convincing(best)
+        if not pinned_sentence:
             best = logits.reading(accept=acceptable if skip_echoes or skip_unfit or acronym else None).best()
             if not convincing(best):
                 return order, None
@@ -119,7 +134,43 @@ class ShortAnswerReader:
         chosen = read[best.pair]
         order = np.concatenate([[chosen], order[order != chosen]])
         start = windows[best.pair][0]
-        return order, (start + best.start, start + best.end, 1.0 / (1.0 + float(np.exp(-best.margin))))
+        start_peak, end_peak = logits.peaks(best.pair)
+        sentence = self._sentence_signals(int(evidence.candidates[chosen]), evidence, start + best.start, start + best.end)
+        signals = {
+            "margin": best.margin,
+            "span_score": best.score,
+            "null_score": best.null_score,
+            "span_chars": math.log1p(best.end - best.start),
+            "start_prob": start_peak,
+            "end_prob": end_peak,
+            "typed": float(kind is not None),
+            "pinned_sentence": float(pinned_sentence),
+            **sentence,
+        }
+        return order, Found(start + best.start, start + best.end, signals)
+
+    def _sentence_signals(self, number: int, evidence: Evidence, start: int, end: int) -> dict[str, float]:
+        """Whether retrieval agrees with the reader on where the answer is: the answer's sentence as retrieval scores it.
+
+        ``in_highlight``: the answer lies in the sentence(s) retrieval highlights; ``sentence_cosine`` and
+        ``sentence_lexical``: the answer's sentence's cosine with the question and its BM25 share of the best
+        sentence's; ``sentence_rank``: its rank among the passage's sentences by cosine (0: retrieval's best).
+        """
+        low, high = self.retriever.highlight(number, evidence)
+        sentences = list(self.data.sentences_of(number))
+        holding = [sentence for sentence, lo, hi in sentences if lo <= start < hi]
+        if not holding:
+            return {"in_highlight": float(low <= start and end <= high)}
+        ids = np.array([sentence for sentence, _, _ in sentences])
+        cosines = self.data.sentence_vectors[ids] @ evidence.vector
+        own = float(self.data.sentence_vectors[holding[0]] @ evidence.vector)
+        top = evidence.top_sentence_lexical
+        return {
+            "in_highlight": float(low <= start and end <= high),
+            "sentence_cosine": own,
+            "sentence_rank": float((cosines > own + 1e-6).sum()),
+            "sentence_lexical": float(evidence.sentence_lexical_all[holding[0]] / top) if top > 0 else 0.0,
+        }
 
     def _sentences_holding(self, number: int, pinned: frozenset[str], window_start: int) -> list[tuple[int, int]]:
         """The sentences of passage ``number`` naming every pinned figure, as offsets in its reading window."""

@@ -24,11 +24,15 @@ CONTEXT_CHARS = 1500
 MODE_LABELS = {"hybrid": "hybride", "dense": "sémantique", "bm25": "lexical"}
 #: A question echoed back in the chat is cut here (the limit itself is enforced by the retriever).
 QUESTION_DISPLAY_CHARS = 300
+#: Under a short answer that is not ``confident`` (its calibrated probability is under the 90 %-precision threshold).
+UNVERIFIED_NOTE = "Réponse non confirmée : vérifiez-la dans le passage cité avant de la reprendre."
 
 CSS = """
 .coopqa-reply p { margin: 0.2em 0 0.4em; }
 .coopqa-lead { font-weight: 600; }
 .coopqa-short { font-size: 1.1em; margin-bottom: 0.5em; }
+.coopqa-unverified .coopqa-answer, span.coopqa-unverified { text-decoration: underline dotted; }
+.coopqa-note { font-size: 0.9em; opacity: 0.85; margin-top: 0; }
 .coopqa-reply mark strong.coopqa-span { text-decoration: underline; text-decoration-color: #b45309; }
 .coopqa-noanswer { font-weight: 600; font-size: 1.05em; }
 .coopqa-source { margin: 0.5em 0 0.9em; }
@@ -97,7 +101,9 @@ def _highlighted(hit: Hit, short: ShortAnswer | None = None) -> Callable[[str], 
     inner: Callable[[str], str] = escape_text
     if short is not None and hit.highlight_start <= short.start and short.end <= hit.highlight_end:
         span = (short.start, short.end)
-        inner = lambda text: mark_span(text, hit.highlight_start, span, ('<strong class="coopqa-span">', "</strong>"))  # noqa: E731
+        # an answer that is not confident is underlined, not bold: the reader may have picked the wrong words
+        tags = ('<strong class="coopqa-span">', "</strong>") if short.confident else ('<span class="coopqa-span coopqa-unverified">', "</span>")
+        inner = lambda text: mark_span(text, hit.highlight_start, span, tags)  # noqa: E731
     return lambda text: mark_span(text, hit.passage.start, (hit.highlight_start, hit.highlight_end), ("<mark>", "</mark>"), inner)
 
 
@@ -179,10 +185,17 @@ def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
         return f'<div class="coopqa-reply coopqa-abstained">{_language_note(answer)}{body}{_footer(answer)}</div>'
     best, others = answer.hits[0], answer.hits[1:]
     short = answer.short
-    if short is not None:
+    if short is not None and short.confident:
         body = (
             f'<p class="coopqa-short">Réponse : <strong class="coopqa-answer">{escape_text(short.text)}</strong> [{short.passage_rank}]</p>'
             '<p class="coopqa-lead">D\u2019après le corpus [1] (la réponse est en gras dans la phrase surlignée) :</p>'
+        )
+    elif short is not None:
+        body = (
+            f'<p class="coopqa-short coopqa-unverified">Réponse possible : <span class="coopqa-answer">{escape_text(short.text)}</span>'
+            f" [{short.passage_rank}]</p>"
+            f'<p class="coopqa-note">{escape_text(UNVERIFIED_NOTE)}</p>'
+            '<p class="coopqa-lead">D\u2019après le corpus [1] (la réponse possible est soulignée dans la phrase surlignée) :</p>'
         )
     else:
         body = '<p class="coopqa-lead">D\u2019après le corpus [1], la phrase surlignée répond à la question :</p>'
