@@ -220,7 +220,7 @@ class Assistant:
         """The answer citing the candidates at positions ``cited``, with the short answer and how much to trust it inside the first."""
         first_highlight = None
         if found is not None and len(cited) and self.reading is not None:
-            first_highlight = self.reading.answer_highlight(int(evidence.candidates[cited[0]]), found.start, found.end)
+            first_highlight = self.reading.answer_highlight(evidence, int(evidence.candidates[cited[0]]), found.start, found.end)
         hits = self.retriever.cite(evidence, cited, ranking.scores, first_highlight)
         short = None
         if found is not None and hits:

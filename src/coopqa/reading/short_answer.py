@@ -56,7 +56,6 @@ class ShortAnswerReader:
     def __init__(self, reader: Reader, retriever: Retriever) -> None:
         self.reader = reader
         self.retriever = retriever
-        self.data = retriever.data
         self.settings = retriever.settings
 
     def defined(self, evidence: Evidence, order: np.ndarray) -> tuple[int, Found] | None:
@@ -65,7 +64,7 @@ class ShortAnswerReader:
         if acronym is None:
             return None
         for position in order:
-            passage = self.data.passages[int(evidence.candidates[position])]
+            passage = evidence.view.passage(int(evidence.candidates[position]))
             for definition in definitions(passage.text):
                 if definition.short == acronym:
                     return int(position), Found(passage.start + definition.start, passage.start + definition.end, {"defined": 1.0})
@@ -99,14 +98,18 @@ class ShortAnswerReader:
         Returns the new order and the short answer with its signals, or ``None`` for "no answer".
         """
         read = order[: self.settings.reader_passages]
-        passages = [self.data.passages[int(evidence.candidates[position])] for position in read]
+        passages = [evidence.view.passage(int(evidence.candidates[position])) for position in read]
         windows = [self._reading_window(int(evidence.candidates[position]), evidence) for position in read]
         texts = [passage.text[start - passage.start : end - passage.start] for passage, (start, end) in zip(passages, windows)]
 
         skip_echoes = self.settings.answer_echo == "skip"
         skip_unfit = kind in SKIPPED_UNFIT
         pinned = figures(question)
-        holding = [self._sentences_holding(int(evidence.candidates[position]), pinned, start) for position, (start, _) in zip(read, windows)] if pinned else []
+        holding = (
+            [self._sentences_holding(evidence, int(evidence.candidates[position]), pinned, start) for position, (start, _) in zip(read, windows)]
+            if pinned
+            else []
+        )
         # An acronym asked about and not defined in these passages (:meth:`_defined` came first): only a span spelling it.
         acronym = asked_acronym(question) if self.settings.answer_typing == "on" else None
 
@@ -157,13 +160,14 @@ class ShortAnswerReader:
         sentence's; ``sentence_rank``: its rank among the passage's sentences by cosine (0: retrieval's best).
         """
         low, high = self.retriever.highlight(number, evidence)
-        sentences = list(self.data.sentences_of(number))
+        sentences = evidence.view.sentences_of(number)
         holding = [sentence for sentence, lo, hi in sentences if lo <= start < hi]
         if not holding:
             return {"in_highlight": float(low <= start and end <= high)}
         ids = np.array([sentence for sentence, _, _ in sentences])
-        cosines = self.data.sentence_vectors[ids] @ evidence.vector
-        own = float(self.data.sentence_vectors[holding[0]] @ evidence.vector)
+        vectors = evidence.view.sentence_vectors(ids)
+        cosines = vectors @ evidence.vector
+        own = float(cosines[[sentence for sentence, _, _ in sentences].index(holding[0])])
         top = evidence.top_sentence_lexical
         return {
             "in_highlight": float(low <= start and end <= high),
@@ -172,21 +176,21 @@ class ShortAnswerReader:
             "sentence_lexical": float(evidence.sentence_lexical_all[holding[0]] / top) if top > 0 else 0.0,
         }
 
-    def _sentences_holding(self, number: int, pinned: frozenset[str], window_start: int) -> list[tuple[int, int]]:
+    def _sentences_holding(self, evidence: Evidence, number: int, pinned: frozenset[str], window_start: int) -> list[tuple[int, int]]:
         """The sentences of passage ``number`` naming every pinned figure, as offsets in its reading window."""
-        passage = self.data.passages[number]
+        passage = evidence.view.passage(number)
         found = []
-        for _, lo, hi in self.data.sentences_of(number):
+        for _, lo, hi in evidence.view.sentences_of(number):
             if pinned <= figures(passage.text[lo - passage.start : hi - passage.start]):
                 found.append((lo - window_start, hi - window_start))
         return found
 
     def _reading_window(self, number: int, evidence: Evidence) -> tuple[int, int]:
         """Document offsets of what the reader reads of passage ``number``: the whole passage, or the sentences around its highlight."""
-        passage = self.data.passages[number]
+        passage = evidence.view.passage(number)
         if self.settings.reader_window < 0:
             return passage.start, passage.end
-        sentences = list(self.data.sentences_of(number))
+        sentences = evidence.view.sentences_of(number)
         if not sentences:
             return passage.start, passage.end
         start, end = self.retriever.highlight(number, evidence)
@@ -195,10 +199,10 @@ class ShortAnswerReader:
         last = min(len(sentences) - 1, inside[-1] + self.settings.reader_window)
         return sentences[first][1], sentences[last][2]
 
-    def answer_highlight(self, number: int, start: int, end: int) -> tuple[int, int]:
+    def answer_highlight(self, evidence: Evidence, number: int, start: int, end: int) -> tuple[int, int]:
         """The sentence(s) holding the short answer, cut to its clauses when longer than a quote should be."""
-        passage = self.data.passages[number]
-        covering = [(lo, hi) for _, lo, hi in self.data.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
+        passage = evidence.view.passage(number)
+        covering = [(lo, hi) for _, lo, hi in evidence.view.sentences_of(number) if lo < end and hi > start] or [(passage.start, passage.end)]
         lo, hi = covering[0][0], covering[-1][1]
         text = passage.text[lo - passage.start : hi - passage.start]
         first, last = clause_around(text, start - lo, end - lo)

@@ -24,6 +24,7 @@ from coopqa.config import Settings
 from coopqa.documents import Passage
 from coopqa.index import IndexData, analyse, check_compatible
 from coopqa.model import Embedder
+from coopqa.search.candidates import CandidateView, LoadedIndexView
 from coopqa.search.conversation import Resolved, SearchVectors, clean_history, resolve
 from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
@@ -122,10 +123,10 @@ class Retriever:
         pins_checked = mode == "hybrid" and policy is not None and policy.pins_required and not evidence.follow_up
         pinned = self._pins(evidence, language) if mode == "hybrid" and (depth or pins_checked) else frozenset()
         if mode == "hybrid" and depth:
-            shown = [self.data.passages[int(evidence.candidates[position])].text for position in order[:depth]]
+            shown = [evidence.view.passage(int(evidence.candidates[position])).text for position in order[:depth]]
             order = figures_first(order, shown, pinned, held=self._figures_and_names)
         confidence = float(signals.passage_dense.max()) if len(evidence.candidates) else 0.0
-        best = self.data.passages[int(evidence.candidates[order[0]])] if len(order) else None
+        best = evidence.view.passage(int(evidence.candidates[order[0]])) if len(order) else None
         abstained = best is None or self._abstains(evidence.parts or (evidence.question,), confidence, best, policy, signals)
         if pins_checked and best is not None:
             # « the 12th forum »: no passage names a 12th; « … with the Arab League »: the best passage does not name it
@@ -138,7 +139,7 @@ class Retriever:
         for rank, position in enumerate(cited, start=1):
             number = int(evidence.candidates[position])
             start, end = first_highlight if rank == 1 and first_highlight is not None else self.highlight(number, evidence)
-            hits.append(Hit(rank, self.data.passages[number], float(scores[position]), start, end))
+            hits.append(Hit(rank, evidence.view.passage(number), float(scores[position]), start, end))
         return tuple(hits)
 
     def _abstains(self, parts: Sequence[str], confidence: float, best: Passage, policy: LanguagePolicy | None = None, signals: Signals | None = None) -> bool:
@@ -192,16 +193,16 @@ class Retriever:
             sentence_lexical[has_sentences] = np.maximum.reduceat(sentence_lexical_all[sentence_ids], offsets)
         signals = Signals(data.passage_vectors()[candidates] @ vector, lexical_all[candidates], sentence_dense, sentence_lexical)
         top_sentence_lexical = float(sentence_lexical_all.max()) if sentence_lexical_all.size else 0.0
-        return Evidence(question, vector, candidates, signals, sentence_lexical_all, top_sentence_lexical)
+        return Evidence(question, vector, candidates, signals, sentence_lexical_all, top_sentence_lexical, LoadedIndexView(data))
 
     def highlight(self, number: int, evidence: Evidence) -> tuple[int, int]:
         """Document offsets of the sentence(s) of passage ``number`` that best answer."""
-        spans = list(self.data.sentences_of(number))
+        spans = evidence.view.sentences_of(number)
         if not spans:
-            passage = self.data.passages[number]
+            passage = evidence.view.passage(number)
             return passage.start, passage.end
         ids = np.array([sentence for sentence, _, _ in spans])
-        cosines = self.data.sentence_vectors[ids] @ evidence.vector
+        cosines = evidence.view.sentence_vectors(ids) @ evidence.vector
         first, last = _highlight_choice(cosines, evidence.sentence_lexical_all[ids], evidence.top_sentence_lexical)
         return spans[first][1], spans[last][2]
 
@@ -233,6 +234,8 @@ class Evidence:
     sentence_lexical_all: np.ndarray
     #: The question's best sentence BM25 anywhere: the highlight's lexical scale, computed once.
     top_sentence_lexical: float
+    #: The candidates' passages and sentences, as the store serving them gives them (:mod:`coopqa.search.candidates`).
+    view: CandidateView
     #: What the search was made of: the question, or for a follow-up its conversation's topic and the question (see :meth:`Retriever._abstains`).
     parts: tuple[str, ...] = ()
 
