@@ -13,7 +13,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 echo "== installing coopqa and its test tools into .venv"
-bash scripts/setup.sh test,eval
+bash scripts/setup.sh test,eval,milvus
 
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 echo "== ruff"

@@ -34,6 +34,8 @@ SETTING_FLAGS = {
     "chunk-size": ("chunk_size", int, f"passage size in characters (default: {_DEFAULTS.chunk_size})"),
     "reader": ("reader", str, f"the extractive reader: on (short answer, reranking, answer-level abstention) or off (default: {_DEFAULTS.reader})"),
     "chunk-overlap": ("chunk_overlap", int, f"overlap between passages in characters (default: {_DEFAULTS.chunk_overlap})"),
+    "store": ("store", str, f"where the index lives: faiss (files in --index) or milvus (a Milvus engine at --milvus-uri) (default: {_DEFAULTS.store})"),
+    "milvus-uri": ("milvus_uri", str, "Milvus Lite file (./milvus.db) or server (http://host:19530); token: COOPQA_MILVUS_TOKEN (default: INDEX/milvus.db)"),
 }
 
 
@@ -116,6 +118,21 @@ def run_index(settings: Settings, quiet: bool) -> int:
 
     documents = read_corpus(settings.corpus_dir)  # a bad file fails fast, before the model loads
     embedder = Embedder(settings, progress=not quiet)
+    if settings.store == "milvus":
+        from coopqa.index.milvus_store import build_milvus_index
+
+        built = build_milvus_index(settings, embedder, progress=not quiet, documents=documents)
+        if settings.reader == "on":
+            open_reader(settings, progress=not quiet)
+        where = f"{built.uri}, version {built.version}"
+        if built.unchanged:
+            print(f"Index à jour : {built.documents} document(s) inchangé(s) dans {where} ({built.seconds:.1f} s).")
+        else:
+            print(
+                f"Index construit : {built.documents} document(s) ({built.reused_documents} réutilisé(s)), "
+                f"{built.passages} passages, {built.sentences} phrases, en {built.seconds:.1f} s → {where}"
+            )
+        return 0
     report = build_index(settings, embedder, progress=not quiet, documents=documents)
     if settings.reader == "on":
         open_reader(settings, progress=not quiet)  # the one-time export happens at set-up, not at the first question

@@ -8,6 +8,7 @@ every stage, so no stage reads the environment on its own.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -31,6 +32,9 @@ ECHO_CHOICES = ("skip", "abstain", "keep")
 #: ``on``: the trained reader reads the top passages (short answer, reranking, answer-level abstention);
 #: ``off``: retrieval only, as before the reader existed.
 READER_CHOICES = ("on", "off")
+#: Where the index lives: ``faiss``, versioned files in ``index_dir`` (one machine); ``milvus``, a Milvus engine at
+#: ``milvus_uri`` (Milvus Lite's local file, or a Standalone or cluster server shared by many app replicas).
+STORES = ("faiss", "milvus")
 #: Settings whose best value depends on the backend, used unless the user sets them (docs/scaling.md §1):
 #: int8 cosines run slightly lower for close pairs, so 0.82 abstains on only 94.4 % of PIAF (target
 #: 95 %) where 0.825 gives 96.6 %; int8 encodes fastest in batches of 8 (72.7 against 60.2 passages/s at 32).
@@ -41,7 +45,9 @@ BACKEND_DEFAULTS: dict[str, dict[str, float]] = {
 }
 CONFIG_FILE_NAME = "coopqa.toml"
 #: COOPQA_* variables that are not settings: read by the CLI or the app themselves.
-NON_SETTING_VARIABLES = frozenset({"COOPQA_CONFIG", "COOPQA_DEBUG", "COOPQA_HOST", "COOPQA_PORT", "COOPQA_FEEDBACK", "COOPQA_CONCURRENCY"})
+NON_SETTING_VARIABLES = frozenset(
+    {"COOPQA_CONFIG", "COOPQA_DEBUG", "COOPQA_HOST", "COOPQA_PORT", "COOPQA_FEEDBACK", "COOPQA_CONCURRENCY", "COOPQA_MILVUS_TOKEN"}
+)
 
 
 class _BackendDefault:
@@ -88,6 +94,13 @@ class Settings:
     batch_size: int = _DefaultInt(BACKEND_DEFAULTS["onnx"]["batch_size"])
     #: The encoder implementation, one of :data:`BACKENDS`; part of the index's model id.
     backend: str = "onnx"
+    #: The index store, one of :data:`STORES`; part of the index's identity, like the model.
+    store: str = "faiss"
+    #: With ``store = "milvus"``: a Milvus Lite file (``./milvus.db``; default ``<index_dir>/milvus.db``) or a server's
+    #: ``http://host:19530``. Its token, if any, is read from ``COOPQA_MILVUS_TOKEN``, never from a setting.
+    milvus_uri: str = ""
+    #: The Milvus alias serving the published version; its versions are the collections ``<name>_v<N>_…``.
+    milvus_collection: str = "coopqa"
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
     #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
@@ -147,6 +160,12 @@ class Settings:
             raise ConfigError(f"answer_echo must be one of {', '.join(ECHO_CHOICES)}, got {self.answer_echo!r}")
         if not 1 <= self.reader_passages <= 20 or not -50.0 <= self.reader_threshold <= 50.0:
             raise ConfigError("reader_passages must be between 1 and 20, and reader_threshold between -50 and 50")
+        if self.store not in STORES:
+            raise ConfigError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+        if self.store == "milvus" and self.chunk_size > 16000:
+            raise ConfigError(f"the Milvus store keeps passages of at most 16000 characters, got chunk_size {self.chunk_size}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):
+            raise ConfigError(f"milvus_collection must be letters, digits and underscores, starting with a letter, got {self.milvus_collection!r}")
         if not self.model.strip():
             raise ConfigError("model must name a sentence-transformers model or a local folder")
 

@@ -26,14 +26,17 @@ from typing import Any
 from tqdm import tqdm
 
 from coopqa.config import MODES, Settings
+from coopqa.documents import Document
 from coopqa.errors import ConfigError, CoopqaError, InvalidQuestionError
 from coopqa.evaluation.metrics import CHUNK, DEPTH, Judge, ParagraphJudge, Relevance, evaluate, evaluate_reading
 from coopqa.evaluation.qa_formats import QASet, read_qa_file
 from coopqa.evaluation.report import EvalRun, summary_lines, text_table, write_outputs
 from coopqa.evaluation.splits import HALVES, SPLITS, article_split, question_split
-from coopqa.index import build_index, current_version, load_index
+from coopqa.index import IndexData, build_index, current_version, load_index
+from coopqa.index.milvus_reader import MilvusIndex
+from coopqa.index.milvus_store import build_milvus_index
 from coopqa.model import Embedder
-from coopqa.pipeline import Assistant, Reader, clean_history, clean_question
+from coopqa.pipeline import Assistant, Reader, clean_history, clean_question, open_milvus
 
 #: ``--flag`` destination, metric, and whether the metric must stay at least (min) or at most (max) the value.
 THRESHOLDS: tuple[tuple[str, str, str], ...] = (
@@ -214,33 +217,49 @@ def open_corpus(settings: Settings, qaset: QASet, options: EvalOptions) -> Itera
             embedder = Embedder(settings, progress=progress)
             timing["model_load_s"] = time.perf_counter() - began
             if options.corpus_from_file:
-                index_settings = replace(settings, index_dir=Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coopqa-eval-"))))
+                # a temporary index; with the Milvus store, a temporary Milvus Lite file in it (never the configured engine)
+                temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coopqa-eval-")))
+                index_settings = replace(settings, index_dir=temporary, milvus_uri="")
                 if progress:
                     print(f"coopqa: indexing the {len(qaset.documents)} paragraphs of {options.qa_file} in a temporary index…", flush=True)
-                timing["index_build_s"] = build_index(index_settings, embedder, progress=progress, documents=qaset.documents).seconds
+                timing["index_build_s"] = build_store(index_settings, embedder, progress, qaset.documents)
                 kind, origin = "temporary index of the file's paragraphs", "temporary"
             else:
                 index_settings = settings
                 origin, kind = "prebuilt", "coopqa index"
-                if current_version(settings.index_dir) is None:
+                if not store_published(settings):
                     if progress:
                         print(f"coopqa: no index in {settings.index_dir}; building it from {settings.corpus_dir}…", file=sys.stderr, flush=True)
-                    timing["index_build_s"] = build_index(settings, embedder, progress=progress).seconds
+                    timing["index_build_s"] = build_store(settings, embedder, progress, None)
                     origin = "built now"
-            data = load_index(index_settings.index_dir)
+            data = open_milvus(index_settings, embedder, progress) if index_settings.store == "milvus" else load_index(index_settings.index_dir)
             retriever = Assistant(data, embedder, index_settings, reader=Reader.for_settings(settings, progress))
         corpus = {
             "kind": kind,
             "origin": origin,
             "index_dir": None if options.corpus_from_file else str(settings.index_dir),
-            "index_version": data.folder.name,
-            "documents": len(data.documents),
-            "passages": len(data.passages),
-            "sentences": len(data.sentences),
+            "index_version": data.folder.name if isinstance(data, IndexData) else f"{data.ref.name} v{data.version}",
+            "documents": data.manifest["counts"]["documents"],
+            "passages": data.manifest["counts"]["passages"],
+            "sentences": data.manifest["counts"]["sentences"],
             "index_build_s": timing["index_build_s"],
         }
         relevance: Relevance = ParagraphJudge() if options.corpus_from_file else Judge({d: doc.text for d, doc in data.documents.items()})
         yield retriever, relevance, corpus, timing
+
+
+def store_published(settings: Settings) -> bool:
+    """Whether the configured store already holds a published index."""
+    if settings.store == "milvus":
+        return MilvusIndex.open(settings) is not None
+    return current_version(settings.index_dir) is not None
+
+
+def build_store(settings: Settings, embedder: Embedder, progress: bool, documents: list[Document] | None) -> float:
+    """Build the configured store's index; returns the seconds it took."""
+    if settings.store == "milvus":
+        return build_milvus_index(settings, embedder, progress=progress, documents=documents).seconds
+    return build_index(settings, embedder, progress=progress, documents=documents).seconds
 
 
 def _settings_record(settings: Settings, options: EvalOptions, model_id: str) -> dict[str, Any]:

@@ -64,6 +64,9 @@ def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str
         raise IndexStoreError(f"the index has {manifest['model']['dimension']}-d vectors, the model gives {dimension}-d", _REBUILD)
     if manifest.get("lexical", {}).get("analyser") != ANALYSER_VERSION:
         raise IndexStoreError("the index was built with an older French analyser for BM25", _REBUILD)
+    built_store = manifest.get("store", "faiss")
+    if built_store != settings.store:
+        raise IndexStoreError(f"the index was built for the {built_store} store, the settings ask for {settings.store}", f"{_REBUILD} --store {settings.store}")
     chunking = manifest["chunking"]
     built = (chunking["chunk_size"], chunking["chunk_overlap"])
     wanted = (settings.chunk_size, settings.chunk_overlap)

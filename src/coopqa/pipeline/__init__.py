@@ -7,7 +7,7 @@ The front ends (:mod:`coopqa.evaluation`, :mod:`coopqa.ui`, :mod:`coopqa.cli`) c
 """
 
 from coopqa.pipeline.answer import NO_ANSWER, answer_to_json, answer_to_text, section_label
-from coopqa.pipeline.assistant import Answer, Assistant
+from coopqa.pipeline.assistant import Answer, Assistant, open_milvus
 from coopqa.reading.highlight import MAX_HIGHLIGHT_CHARS
 from coopqa.reading.reader import Reader
 from coopqa.reading.short_answer import ShortAnswer
@@ -31,5 +31,6 @@ __all__ = [
     "answer_to_text",
     "clean_history",
     "clean_question",
+    "open_milvus",
     "section_label",
 ]

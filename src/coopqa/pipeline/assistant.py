@@ -12,14 +12,16 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from coopqa.config import MODES, Settings
-from coopqa.errors import ConfigError
+from coopqa.errors import ConfigError, CoopqaError
 from coopqa.index import IndexData, build_index, check_compatible, current_version, load_index, read_manifest, reload_index
+from coopqa.index.milvus_reader import MilvusIndex
+from coopqa.index.milvus_store import build_milvus_index, milvus_ref
 from coopqa.model import Embedder
 from coopqa.reading.answer_type import expected_kind
 from coopqa.reading.confidence import judge
@@ -48,12 +50,37 @@ class Answer:
     searched: str = ""
 
 
+def open_milvus(settings: Settings, embedder: Embedder, progress: bool) -> MilvusIndex:
+    """The published Milvus version, built first when nothing is published; refused when built with other settings."""
+    index = MilvusIndex.open(settings)
+    if index is None:
+        if progress:
+            print(f"coopqa: nothing published in Milvus at {milvus_ref(settings).uri}; building it from {settings.corpus_dir}…", file=sys.stderr, flush=True)
+        build_milvus_index(settings, embedder, progress=progress)
+        index = MilvusIndex.open(settings)
+        assert index is not None
+    check_compatible(index.manifest, settings, embedder.model_id, embedder.dimension)
+    return index
+
+
+def refreshed_milvus(index: MilvusIndex, check: Callable[[dict[str, object]], None]) -> MilvusIndex | None:
+    """The version the alias names now when it moved and can be served; ``None`` to keep serving ``index``."""
+    try:
+        fresh = index.refreshed()
+        if fresh is not None:
+            check(fresh.manifest)
+    except CoopqaError as error:
+        print(f"coopqa: keeping Milvus version {index.version}: {error.one_line()}", file=sys.stderr)
+        return None
+    return fresh
+
+
 class Assistant:
     """Answers questions over one loaded index with one loaded model and, when given, the reader."""
 
     def __init__(
         self,
-        data: IndexData,
+        data: IndexData | MilvusIndex,
         embedder: Embedder,
         settings: Settings,
         fusion: Fusion | None = None,
@@ -69,6 +96,8 @@ class Assistant:
         """Load the model and the index, building the index first if there is none."""
         threading.Thread(target=preload_detector, name="coopqa-language", daemon=True).start()  # loads while the model does
         embedder = Embedder(settings, progress=progress)
+        if settings.store == "milvus":
+            return cls(open_milvus(settings, embedder, progress), embedder, settings, reader=Reader.for_settings(settings, progress))
         live = current_version(settings.index_dir)
         if live is None:
             if progress:
@@ -80,7 +109,7 @@ class Assistant:
 
     # What front ends and benchmarks read of the loaded parts.
     @property
-    def data(self) -> IndexData:
+    def data(self) -> IndexData | MilvusIndex:
         return self.retriever.data
 
     @property
@@ -113,7 +142,8 @@ class Assistant:
         version throughout. The model is shared. A new version that cannot be
         used is reported once on stderr and this assistant is returned.
         """
-        fresh = reload_index(self.data, lambda manifest: check_compatible(manifest, self.settings, self.embedder.model_id, self.embedder.dimension))
+        check = lambda manifest: check_compatible(manifest, self.settings, self.embedder.model_id, self.embedder.dimension)  # noqa: E731
+        fresh = refreshed_milvus(self.data, check) if isinstance(self.data, MilvusIndex) else reload_index(self.data, check)
         if fresh is None:
             return self
         assistant = Assistant(fresh, self.embedder, self.settings, self.fusion, self.reader, self.retriever.glossary)

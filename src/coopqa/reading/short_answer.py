@@ -173,7 +173,7 @@ class ShortAnswerReader:
             "in_highlight": float(low <= start and end <= high),
             "sentence_cosine": own,
             "sentence_rank": float((cosines > own + 1e-6).sum()),
-            "sentence_lexical": float(evidence.sentence_lexical_all[holding[0]] / top) if top > 0 else 0.0,
+            "sentence_lexical": float(evidence.view.sentence_lexical(np.array(holding[:1]))[0] / top) if top > 0 else 0.0,
         }
 
     def _sentences_holding(self, evidence: Evidence, number: int, pinned: frozenset[str], window_start: int) -> list[tuple[int, int]]:

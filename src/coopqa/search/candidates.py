@@ -34,12 +34,18 @@ class CandidateView(Protocol):
         """The sentences' vectors, one row per id."""
         ...
 
+    def sentence_lexical(self, ids: np.ndarray) -> np.ndarray:
+        """The sentences' BM25 scores for this question (0 for a sentence the search did not score)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LoadedIndexView:
-    """The view over an index loaded in this process (the FAISS files store)."""
+    """The view over an index loaded in this process (the FAISS files store), for one question."""
 
     data: IndexData
+    #: The question's BM25 score of every sentence of the index.
+    sentence_lexical_all: np.ndarray
 
     def passage(self, number: int) -> Passage:
         return self.data.passages[number]
@@ -49,3 +55,6 @@ class LoadedIndexView:
 
     def sentence_vectors(self, ids: np.ndarray) -> np.ndarray:
         return self.data.sentence_vectors[ids]
+
+    def sentence_lexical(self, ids: np.ndarray) -> np.ndarray:
+        return self.sentence_lexical_all[ids]

@@ -23,6 +23,7 @@ import numpy as np
 from coopqa.config import Settings
 from coopqa.documents import Passage
 from coopqa.index import IndexData, analyse, check_compatible
+from coopqa.index.milvus_reader import MilvusIndex
 from coopqa.model import Embedder
 from coopqa.search.candidates import CandidateView, LoadedIndexView
 from coopqa.search.conversation import Resolved, SearchVectors, clean_history, resolve
@@ -30,6 +31,7 @@ from coopqa.search.figures import figures, figures_first
 from coopqa.search.fusion import Fusion, Signals
 from coopqa.search.glossary import Glossary
 from coopqa.search.language import CORPUS_LANGUAGE, LanguagePolicy, centred, detect_language
+from coopqa.search.milvus_candidates import milvus_evidence
 from coopqa.search.questions import clean_question
 
 #: How many candidates each side (dense, BM25) contributes before fusion.
@@ -74,7 +76,9 @@ class Ranking:
 class Retriever:
     """Searches one loaded index with one loaded model."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings, fusion: Fusion | None = None, glossary: Glossary | None = None) -> None:
+    def __init__(
+        self, data: IndexData | MilvusIndex, embedder: Embedder, settings: Settings, fusion: Fusion | None = None, glossary: Glossary | None = None
+    ) -> None:
         check_compatible(data.manifest, settings, embedder.model_id, embedder.dimension)
         self.data = data
         self.embedder = embedder
@@ -175,6 +179,9 @@ class Retriever:
 
     def _gather(self, question: str, vector: np.ndarray) -> Evidence:
         """Candidates (top passages by cosine and by BM25) and their four signals, vectorised."""
+        if isinstance(self.data, MilvusIndex):
+            candidates, signals, top, view = milvus_evidence(self.data, question, vector, CANDIDATES)
+            return Evidence(question, vector, candidates, signals, top, view)
         data = self.data
         depth = min(CANDIDATES, data.dense.ntotal)
         _, dense_ids = data.dense.search(vector.reshape(1, -1), depth)
@@ -193,7 +200,7 @@ class Retriever:
             sentence_lexical[has_sentences] = np.maximum.reduceat(sentence_lexical_all[sentence_ids], offsets)
         signals = Signals(data.passage_vectors()[candidates] @ vector, lexical_all[candidates], sentence_dense, sentence_lexical)
         top_sentence_lexical = float(sentence_lexical_all.max()) if sentence_lexical_all.size else 0.0
-        return Evidence(question, vector, candidates, signals, sentence_lexical_all, top_sentence_lexical, LoadedIndexView(data))
+        return Evidence(question, vector, candidates, signals, top_sentence_lexical, LoadedIndexView(data, sentence_lexical_all))
 
     def highlight(self, number: int, evidence: Evidence) -> tuple[int, int]:
         """Document offsets of the sentence(s) of passage ``number`` that best answer."""
@@ -203,7 +210,7 @@ class Retriever:
             return passage.start, passage.end
         ids = np.array([sentence for sentence, _, _ in spans])
         cosines = evidence.view.sentence_vectors(ids) @ evidence.vector
-        first, last = _highlight_choice(cosines, evidence.sentence_lexical_all[ids], evidence.top_sentence_lexical)
+        first, last = _highlight_choice(cosines, evidence.view.sentence_lexical(ids), evidence.top_sentence_lexical)
         return spans[first][1], spans[last][2]
 
 
@@ -231,7 +238,6 @@ class Evidence:
     vector: np.ndarray
     candidates: np.ndarray
     signals: Signals
-    sentence_lexical_all: np.ndarray
     #: The question's best sentence BM25 anywhere: the highlight's lexical scale, computed once.
     top_sentence_lexical: float
     #: The candidates' passages and sentences, as the store serving them gives them (:mod:`coopqa.search.candidates`).

@@ -214,8 +214,8 @@ class ChatHandlers:
 
 
 def _intro(retriever: Assistant, texts: ChatTexts) -> str:
-    data = retriever.data
-    return f"# {texts.title}\n{texts.about} *Corpus : {len(data.documents)} document(s), {len(data.passages)} passages.*"
+    counts = retriever.data.manifest["counts"]
+    return f"# {texts.title}\n{texts.about} *Corpus : {counts['documents']} document(s), {counts['passages']} passages.*"
 
 
 def build_app(retriever: Assistant, feedback: FeedbackLog, concurrency: int = 1) -> gr.Blocks:

@@ -10,7 +10,7 @@ end the HTML block and let Markdown parse what follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from coopqa.documents import Document
 from coopqa.pipeline import CORPUS_LANGUAGE, NO_ANSWER, Answer, Hit, ShortAnswer, section_label
@@ -144,7 +144,7 @@ def render_source(hit: Hit, document: Document, best: bool = False, short: Short
     )
 
 
-def _sources(hits: Iterable[Hit], documents: dict[str, Document], first_is_best: bool = False, short: ShortAnswer | None = None) -> str:
+def _sources(hits: Iterable[Hit], documents: Mapping[str, Document], first_is_best: bool = False, short: ShortAnswer | None = None) -> str:
     def own(hit: Hit) -> ShortAnswer | None:
         return short if short is not None and hit.rank == short.passage_rank else None
 
@@ -176,7 +176,7 @@ def _language_note(answer: Answer) -> str:
     return html
 
 
-def render_answer(answer: Answer, documents: dict[str, Document]) -> str:
+def render_answer(answer: Answer, documents: Mapping[str, Document]) -> str:
     """The assistant's message: the best passage quoted, then the other sources; or the abstention."""
     if answer.abstained:
         body = f'<p class="coopqa-noanswer">{escape_text(NO_ANSWER)}</p>'

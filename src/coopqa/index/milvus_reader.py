@@ -1,0 +1,144 @@
+"""Reading a published Milvus index: what one question needs of it, fetched from the engine per question.
+
+An app replica holds a client and the manifest, not the index: dense and BM25 candidates, their passages,
+their sentences and the cited documents come from the engine at each question
+(:mod:`coopqa.search.milvus_candidates` asks for them). :meth:`MilvusIndex.refreshed` follows the alias, so
+replicas move to a newly published version between two questions; a version is kept after it stops being
+published (:data:`coopqa.index.milvus_store.KEPT_VERSIONS`), so a question in flight finishes on it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coopqa.config import Settings
+from coopqa.documents import Document, Passage
+from coopqa.errors import IndexStoreError
+from coopqa.index.milvus_store import (
+    MilvusIndexRef,
+    _first_line,
+    connect,
+    milvus_ref,
+    published_version,
+    read_documents,
+    read_milvus_manifest,
+    terms_of,
+)
+
+_PASSAGE_FIELDS = ["id", "doc", "section", "start", "end", "text", "dense"]
+_SENTENCE_FIELDS = ["id", "start", "end", "passages", "dense"]
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    number: int
+    start: int
+    end: int
+    passages: tuple[int, ...]
+    vector: np.ndarray
+
+
+class _Documents(Mapping[str, Document]):
+    """The version's documents, fetched when first cited and kept (a chat cites the same few)."""
+
+    def __init__(self, index: MilvusIndex) -> None:
+        self._index = index
+        self._cache: dict[str, Document] = {}
+
+    def __getitem__(self, doc_id: str) -> Document:
+        if doc_id not in self._cache:
+            self._cache.update(self._index.call(lambda: read_documents(self._index.client, self._index.ref, self._index.version, [doc_id])))
+        return self._cache[doc_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.manifest["documents"])
+
+    def __len__(self) -> int:
+        return len(self._index.manifest["documents"])
+
+
+@dataclass
+class MilvusIndex:
+    """The published version of a Milvus index, read through one client."""
+
+    ref: MilvusIndexRef
+    client: Any
+    version: int
+    manifest: dict[str, Any]
+    documents: Mapping[str, Document] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = _Documents(self)
+        passages, sentences, _ = self.ref.collections(self.version)
+        self._passages, self._sentences = passages, sentences
+
+    @classmethod
+    def open(cls, settings: Settings) -> MilvusIndex | None:
+        """The published version, or ``None`` when nothing is published yet."""
+        ref = milvus_ref(settings)
+        client = connect(ref)
+        version = published_version(client, ref)
+        if version is None:
+            return None
+        return cls(ref, client, version, read_milvus_manifest(client, ref, version))
+
+    def refreshed(self) -> MilvusIndex | None:
+        """A reader over the version the alias names now, or ``None`` when it is still this one (one engine call)."""
+        version = published_version(self.client, self.ref)
+        if version is None or version == self.version:
+            return None
+        return MilvusIndex(self.ref, self.client, version, read_milvus_manifest(self.client, self.ref, version))
+
+    def call(self, action: Any) -> Any:
+        """Run one engine call; its failure is one line naming the URI (the question fails, the app goes on)."""
+        try:
+            return action()
+        except IndexStoreError:
+            raise
+        except Exception as error:
+            raise IndexStoreError(f"the Milvus engine at {self.ref.uri} did not answer: {_first_line(error)}", "check that it runs") from None
+
+    @property
+    def passage_count(self) -> int:
+        return int(self.manifest["counts"]["passages"])
+
+    def dense_passages(self, vector: np.ndarray, limit: int) -> dict[int, float]:
+        """Passage number → cosine of the ``limit`` closest passages."""
+        found = self.call(lambda: self.client.search(self._passages, data=[vector.astype(np.float32).tolist()], anns_field="dense", limit=limit))
+        return {int(hit["id"]): float(hit["distance"]) for hit in found[0]}
+
+    def lexical(self, question: str, limit: int, sentences: bool = False) -> dict[int, float]:
+        """Number → BM25 score of the ``limit`` best passages (or sentences) for ``question``'s terms; none without a term."""
+        terms = terms_of(question)
+        if not terms.strip() or terms == terms_of(""):
+            return {}
+        collection = self._sentences if sentences else self._passages
+        found = self.call(lambda: self.client.search(collection, data=[terms], anns_field="sparse", limit=limit, search_params={"metric_type": "BM25"}))
+        # Milvus Lite reports BM25 as a distance (the score negated), a server as the score: both are ordered best first.
+        return {int(hit["id"]): abs(float(hit["distance"])) for hit in found[0]}
+
+    def passages(self, numbers: Sequence[int]) -> tuple[dict[int, Passage], dict[int, np.ndarray]]:
+        """The passages ``numbers`` and their vectors."""
+        if not len(numbers):
+            return {}, {}
+        expression = f"id in {json.dumps([int(n) for n in numbers])}"
+        rows = self.call(lambda: self.client.query(self._passages, filter=expression, output_fields=_PASSAGE_FIELDS))
+        passages = {int(r["id"]): Passage(r["doc"], tuple(json.loads(r["section"])), int(r["start"]), int(r["end"]), r["text"]) for r in rows}
+        vectors = {int(r["id"]): np.asarray(r["dense"], dtype=np.float32) for r in rows}
+        return passages, vectors
+
+    def sentences_of(self, numbers: Sequence[int]) -> list[SentenceRow]:
+        """The sentences overlapping the passages ``numbers``, with their vectors."""
+        if not len(numbers):
+            return []
+        expression = f"array_contains_any(passages, {json.dumps([int(n) for n in numbers])})"
+        rows = self.call(lambda: self.client.query(self._sentences, filter=expression, output_fields=_SENTENCE_FIELDS))
+        return [
+            SentenceRow(int(r["id"]), int(r["start"]), int(r["end"]), tuple(int(p) for p in r["passages"]), np.asarray(r["dense"], dtype=np.float32))
+            for r in rows
+        ]

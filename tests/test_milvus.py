@@ -1,0 +1,162 @@
+"""The index in Milvus: a real Milvus Lite engine, started by the tests, no mocks.
+
+Each test gets its own Milvus Lite file in a temporary folder (a Lite file is opened by one process at a
+time). What is checked is what a user of ``store = "milvus"`` relies on: the shipped questions answered as
+with the FAISS files, publishing by alias that a killed build never moves, unchanged documents reused, and
+one-line errors for an unreachable engine or an index built with other settings.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from coopqa.config import Settings
+from coopqa.errors import IndexStoreError
+from coopqa.evaluation.qa_formats import read_qa_file
+from coopqa.index.milvus_reader import MilvusIndex
+from coopqa.index.milvus_store import KEPT_VERSIONS, TOKEN_VARIABLE, build_milvus_index, connect, milvus_ref, versions_present
+from coopqa.model import Embedder
+from coopqa.pipeline import Assistant, Reader
+
+pytest.importorskip("pymilvus")
+ROOT = Path(__file__).resolve().parents[1]
+COOPQA = str(Path(sys.executable).parent / "coopqa")
+
+
+@pytest.fixture(scope="module")
+def milvus_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return replace(settings, store="milvus", index_dir=tmp_path_factory.mktemp("milvus-index"))
+
+
+@pytest.fixture(scope="module")
+def milvus_assistant(milvus_settings: Settings, embedder: Embedder, reader: Reader) -> Assistant:
+    build_milvus_index(milvus_settings, embedder, progress=False)
+    index = MilvusIndex.open(milvus_settings)
+    assert index is not None
+    return Assistant(index, embedder, milvus_settings, reader=reader)
+
+
+def test_the_shipped_questions_are_answered_from_milvus_as_from_the_faiss_files(milvus_assistant: Assistant, reading_retriever: Assistant) -> None:
+    items = [item for item in read_qa_file(ROOT / "qa" / "coopqa-fr.jsonl").items if item.answerable][:40]
+    same_first = same_short = 0
+    for item in items:
+        milvus, files = milvus_assistant.ask(item.question), reading_retriever.ask(item.question)
+        same_first += milvus.hits[0].passage.start == files.hits[0].passage.start
+        same_short += (milvus.short and milvus.short.text) == (files.short and files.short.text)
+    assert same_first >= 39 and same_short >= 39, f"first passage {same_first}/40, short answer {same_short}/40"
+
+
+def test_an_answer_from_milvus_cites_exact_offsets(milvus_assistant: Assistant) -> None:
+    answer = milvus_assistant.ask("Quel était le budget du projet SHARAKA ?")
+    assert answer.short is not None and "5 271 000" in answer.short.text
+    document = milvus_assistant.data.documents[answer.short.doc]
+    assert document.text[answer.short.start : answer.short.end] == answer.short.text
+    hit = answer.hits[0]
+    assert document.text[hit.passage.start : hit.passage.end] == hit.passage.text
+    assert hit.passage.start <= hit.highlight_start < hit.highlight_end <= hit.passage.end
+
+
+def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
+SMALL = {
+    "a.txt": "Le projet AMEM est financé par l'Agence italienne de coopération. Son budget est de 2,4 millions d'euros.",
+    "b.txt": "Le Forum mondial sur la migration et le développement s'est tenu à Bruxelles en 2007, puis à Manille en 2008.",
+}
+
+
+@pytest.mark.slow
+def test_a_changed_file_is_embedded_again_alone_and_each_build_publishes_by_alias(tmp_path: Path, settings: Settings, embedder: Embedder) -> None:
+    local = replace(settings, store="milvus", corpus_dir=_corpus(tmp_path, SMALL), index_dir=tmp_path / "index")
+    first = build_milvus_index(local, embedder, progress=False)
+    assert (first.version, first.reused_documents, first.unchanged) == (1, 0, False)
+    assert build_milvus_index(local, embedder, progress=False).unchanged, "nothing changed: nothing built"
+    (local.corpus_dir / "b.txt").write_text(SMALL["b.txt"] + " Le troisième forum a eu lieu à Athènes en 2009.", encoding="utf-8")
+    second = build_milvus_index(local, embedder, progress=False)
+    assert (second.version, second.documents, second.reused_documents) == (2, 2, 1), "a.txt reused, b.txt embedded again"
+    for extra in range(2):
+        (local.corpus_dir / "b.txt").write_text(SMALL["b.txt"] + f" Édition {extra}.", encoding="utf-8")
+        build_milvus_index(local, embedder, progress=False)
+    client = connect(milvus_ref(local))
+    try:
+        present = versions_present(client, milvus_ref(local))
+    finally:
+        client.close()
+    assert present == [2, 3, 4], f"the published version and the {KEPT_VERSIONS} before it are kept, older ones dropped"
+    index = MilvusIndex.open(local)
+    assert index is not None and index.version == 4 and "Édition 1" in index.documents["b.txt"].text
+
+
+@pytest.mark.slow
+def test_a_build_killed_midway_leaves_the_published_version_serving(tmp_path: Path, settings: Settings, embedder: Embedder, cli_env: dict[str, str]) -> None:
+    corpus = _corpus(tmp_path, SMALL)
+    local = replace(settings, store="milvus", corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_milvus_index(local, embedder, progress=False)
+    big = "\n\n".join(f"Section {n}. Le projet numéro {n} soutient la migration régulière et la réintégration des migrants." * 8 for n in range(400))
+    (corpus / "c.txt").write_text(big, encoding="utf-8")
+    env = cli_env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_INDEX_DIR": str(local.index_dir), "COOPQA_STORE": "milvus"}
+    build = subprocess.Popen([COOPQA, "index"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    assert build.stderr is not None
+    for line in build.stderr:  # killed while it embeds: the new version is half written, never published
+        if "embedding" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.0)
+    build.send_signal(signal.SIGKILL)
+    build.wait(timeout=30)
+    index = MilvusIndex.open(local)
+    assert index is not None and index.version == 1 and "c.txt" not in index.manifest["documents"]
+    answer = Assistant(index, embedder, local).ask("Qui finance le projet AMEM ?")
+    assert not answer.abstained and answer.hits[0].passage.doc_id == "a.txt"
+    index.client.close()
+    again = build_milvus_index(local, embedder, progress=False)
+    assert again.version >= 2 and not again.unchanged, "the next build starts over and publishes"
+
+
+@pytest.mark.slow
+def test_an_unreachable_engine_is_one_line_naming_the_uri_never_the_token(cli_env: dict[str, str]) -> None:
+    env = cli_env | {"COOPQA_STORE": "milvus", "COOPQA_MILVUS_URI": "http://127.0.0.1:9", TOKEN_VARIABLE: "s3cr3t-token"}
+    run = subprocess.run([COOPQA, "ask", "Qui finance le projet AMEM ?"], env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 2
+    message = run.stderr.strip().splitlines()
+    assert len(message) == 1 and "http://127.0.0.1:9" in message[0] and "Traceback" not in run.stderr
+    assert "s3cr3t-token" not in run.stderr + run.stdout
+
+
+def test_an_index_built_with_other_settings_is_refused_with_the_command_that_rebuilds_it(milvus_assistant: Assistant, milvus_settings: Settings) -> None:
+    index = milvus_assistant.data
+    assert isinstance(index, MilvusIndex)
+    with pytest.raises(IndexStoreError) as raised:
+        Assistant(index, milvus_assistant.embedder, replace(milvus_settings, chunk_size=800, chunk_overlap=100))
+    assert "chunk_size" in raised.value.one_line() and "coopqa index" in raised.value.one_line()
+    manifest = json.dumps(index.manifest)
+    assert index.manifest["store"] == "milvus" and TOKEN_VARIABLE not in manifest
+
+
+def test_the_store_is_part_of_the_index_identity(retriever: Assistant, settings: Settings) -> None:
+    with pytest.raises(IndexStoreError, match="faiss store"):
+        Assistant(retriever.data, retriever.embedder, replace(settings, store="milvus"))
+
+
+@pytest.mark.slow
+def test_cli_builds_and_answers_through_milvus_lite(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    corpus = _corpus(tmp_path, SMALL)
+    env = cli_env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_INDEX_DIR": str(tmp_path / "index"), "COOPQA_STORE": "milvus"}
+    built = subprocess.run([COOPQA, "index", "--quiet"], env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert "milvus.db, version 1" in built.stdout
+    asked = subprocess.run([COOPQA, "ask", "Où s'est tenu le forum en 2008 ?", "--json"], env=env, capture_output=True, text=True, timeout=300, check=True)
+    record = json.loads(asked.stdout)
+    assert record["passages"][0]["doc"] == "b.txt" and not record["abstained"]
