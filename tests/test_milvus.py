@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -160,3 +162,113 @@ def test_cli_builds_and_answers_through_milvus_lite(tmp_path: Path, cli_env: dic
     asked = subprocess.run([COOPQA, "ask", "Où s'est tenu le forum en 2008 ?", "--json"], env=env, capture_output=True, text=True, timeout=300, check=True)
     record = json.loads(asked.stdout)
     assert record["passages"][0]["doc"] == "b.txt" and not record["abstained"]
+
+
+# --------------------------------------------------------------------------- several processes, one engine
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def milvus_server(tmp_path: Path) -> Iterator[str]:
+    """A ``milvus-lite server`` on a loopback port: the same gRPC API as Milvus Standalone, for several processes."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(tmp_path / "milvus-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("milvus-lite server did not start") from None
+                time.sleep(0.3)
+        yield uri
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+MORE = {
+    "c.txt": "Le HCR protège les réfugiés au Maroc depuis la signature de l'accord de siège en 2007.",
+    "d.txt": "L'Organisation internationale du travail appuie l'insertion professionnelle des migrants.",
+}
+
+
+@pytest.mark.slow
+def test_two_shard_workers_build_one_index_and_publish_waits_for_both(tmp_path: Path, cli_env: dict[str, str], milvus_server: str) -> None:
+    corpus = _corpus(tmp_path, SMALL | MORE)
+    env = cli_env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_STORE": "milvus", "COOPQA_MILVUS_URI": milvus_server, "COOPQA_READER": "off"}
+
+    def index(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([COOPQA, "index", "--quiet", *flags], env=env, capture_output=True, text=True, timeout=600)
+
+    nothing = index("--publish")
+    assert nothing.returncode == 2 and "no shard build is pending" in nothing.stderr
+    first = index("--shard", "0/2")
+    assert first.returncode == 0, first.stderr
+    early = index("--publish")
+    assert early.returncode == 2 and "shard(s) 1/2 have not finished" in early.stderr, early.stderr
+    both = [
+        subprocess.Popen([COOPQA, "index", "--quiet", "--shard", f"{i}/2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in (1, 0)
+    ]
+    for worker in both:  # shard 0 runs again beside shard 1: it replaces its own rows
+        _, error = worker.communicate(timeout=600)
+        assert worker.returncode == 0, error
+    published = index("--publish")
+    assert published.returncode == 0 and "4 document(s)" in published.stdout, published.stdout + published.stderr
+    for question, doc in (("Qui finance le projet AMEM ?", "a.txt"), ("Depuis quand le HCR protège-t-il les réfugiés au Maroc ?", "c.txt")):
+        run = subprocess.run([COOPQA, "ask", question, "--json"], env=env, capture_output=True, text=True, timeout=300, check=True)
+        assert json.loads(run.stdout)["passages"][0]["doc"] == doc
+
+
+SERVE = """
+import json, sys, time
+from collections.abc import Iterator
+from dataclasses import replace
+from coopqa.config import load_settings
+from coopqa.pipeline import Assistant
+assistant = Assistant.open(load_settings(), progress=False)
+seen, failures, began = [], 0, time.monotonic()
+while time.monotonic() - began < 240:
+    try:
+        assistant = assistant.refreshed()
+        answer = assistant.ask("Qui finance le projet AMEM ?")
+        assert answer.hits
+        seen.append(assistant.data.version)
+    except Exception as error:
+        failures += 1
+        print(repr(error), file=sys.stderr)
+    if seen.count(int(sys.argv[1])) >= 5:
+        break
+    time.sleep(0.2)
+print(json.dumps({"seen": sorted(set(seen)), "asked": len(seen), "failures": failures}))
+"""
+
+
+@pytest.mark.slow
+def test_two_app_processes_move_to_a_new_version_without_a_failed_request(tmp_path: Path, cli_env: dict[str, str], milvus_server: str) -> None:
+    corpus = _corpus(tmp_path, SMALL)
+    env = cli_env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_STORE": "milvus", "COOPQA_MILVUS_URI": milvus_server, "COOPQA_READER": "off"}
+    subprocess.run([COOPQA, "index", "--quiet"], env=env, capture_output=True, text=True, timeout=600, check=True)
+    apps = [subprocess.Popen([sys.executable, "-c", SERVE, "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(20)  # both serve version 1
+    (corpus / "c.txt").write_text(MORE["c.txt"], encoding="utf-8")
+    rebuilt = subprocess.run([COOPQA, "index", "--quiet"], env=env, capture_output=True, text=True, timeout=600)
+    assert rebuilt.returncode == 0 and "version 2" in rebuilt.stdout, rebuilt.stderr
+    for app in apps:
+        out, error = app.communicate(timeout=300)
+        record = json.loads(out.strip().splitlines()[-1])
+        assert record["failures"] == 0, error
+        assert record["seen"] == [1, 2], f"each app served the old version, then the new one: {record}"

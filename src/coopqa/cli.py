@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", allow_abbrev=False, help="build or update the index from the corpus")
     add_setting_flags(index)
     index.add_argument("--quiet", action="store_true", help="no progress output")
+    index.add_argument(
+        "--shard", metavar="I/N", help="Milvus store: embed only shard I of N (files chosen by a hash of their path) into the pending version"
+    )
+    index.add_argument("--publish", action="store_true", help="Milvus store: publish the pending version once every shard has finished")
 
     ask = commands.add_parser("ask", allow_abbrev=False, help="answer a question (or every line of --batch FILE)")
     add_setting_flags(ask)
@@ -111,28 +116,36 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings(overrides, getattr(args, "config", None))
 
 
-def run_index(settings: Settings, quiet: bool) -> int:
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"I/N"`` → ``(I, N)``, or a one-line error saying the form."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if match is None or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
+        raise CoopqaError(f"--shard {text!r} is not I/N with 0 <= I < N", "for example --shard 0/2 on one worker and --shard 1/2 on another")
+    return int(match.group(1)), int(match.group(2))
+
+
+def run_index(settings: Settings, quiet: bool, shard_text: str | None = None, publish: bool = False) -> int:
     from coopqa.documents import read_corpus
     from coopqa.index import build_index
     from coopqa.model import Embedder, open_reader
 
+    shard = parse_shard(shard_text)
+    if (shard is not None or publish) and settings.store != "milvus":
+        raise CoopqaError("--shard and --publish build a Milvus index", "add --store milvus (and --milvus-uri of the shared engine)")
+    if shard is not None and publish:
+        raise CoopqaError("give --shard I/N or --publish, not both: publish once every shard has finished")
+    if publish:
+        from coopqa.index.milvus_store import publish_milvus_shards
+
+        published = publish_milvus_shards(settings)
+        print(f"Index publié : version {published.version}, {published.documents} document(s), {published.passages} passages → {published.uri}")
+        return 0
     documents = read_corpus(settings.corpus_dir)  # a bad file fails fast, before the model loads
     embedder = Embedder(settings, progress=not quiet)
     if settings.store == "milvus":
-        from coopqa.index.milvus_store import build_milvus_index
-
-        built = build_milvus_index(settings, embedder, progress=not quiet, documents=documents)
-        if settings.reader == "on":
-            open_reader(settings, progress=not quiet)
-        where = f"{built.uri}, version {built.version}"
-        if built.unchanged:
-            print(f"Index à jour : {built.documents} document(s) inchangé(s) dans {where} ({built.seconds:.1f} s).")
-        else:
-            print(
-                f"Index construit : {built.documents} document(s) ({built.reused_documents} réutilisé(s)), "
-                f"{built.passages} passages, {built.sentences} phrases, en {built.seconds:.1f} s → {where}"
-            )
-        return 0
+        return _run_milvus_index(settings, embedder, documents, quiet, shard)
     report = build_index(settings, embedder, progress=not quiet, documents=documents)
     if settings.reader == "on":
         open_reader(settings, progress=not quiet)  # the one-time export happens at set-up, not at the first question
@@ -142,6 +155,31 @@ def run_index(settings: Settings, quiet: bool) -> int:
         print(
             f"Index construit : {report.documents} document(s) ({report.reused_documents} réutilisé(s)), "
             f"{report.passages} passages, {report.sentences} phrases, en {report.seconds:.1f} s → {report.folder}"
+        )
+    return 0
+
+
+def _run_milvus_index(settings: Settings, embedder: Any, documents: list[Any], quiet: bool, shard: tuple[int, int] | None) -> int:
+    from coopqa.index.milvus_store import build_milvus_index, build_milvus_shard
+    from coopqa.model import open_reader
+
+    if shard is not None:
+        built = build_milvus_shard(settings, embedder, shard[0], shard[1], progress=not quiet, documents=documents)
+        print(
+            f"Shard {shard[0]}/{shard[1]} construit : {built.documents} document(s) ({built.reused_documents} réutilisé(s)), "
+            f"{built.passages} passages, en {built.seconds:.1f} s → {built.uri}, version {built.version} (non publiée : coopqa index --publish)"
+        )
+        return 0
+    built = build_milvus_index(settings, embedder, progress=not quiet, documents=documents)
+    if settings.reader == "on":
+        open_reader(settings, progress=not quiet)  # the one-time export happens at set-up, not at the first question
+    where = f"{built.uri}, version {built.version}"
+    if built.unchanged:
+        print(f"Index à jour : {built.documents} document(s) inchangé(s) dans {where} ({built.seconds:.1f} s).")
+    else:
+        print(
+            f"Index construit : {built.documents} document(s) ({built.reused_documents} réutilisé(s)), "
+            f"{built.passages} passages, {built.sentences} phrases, en {built.seconds:.1f} s → {where}"
         )
     return 0
 
@@ -232,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from_args(args)
         if args.command == "index":
-            return run_index(settings, args.quiet)
+            return run_index(settings, args.quiet, args.shard, args.publish)
         if args.command == "ask":
             return run_ask(settings, args)
         from coopqa.evaluation import run_eval

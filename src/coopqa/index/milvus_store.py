@@ -24,6 +24,8 @@ tokenizer, so the lexical stage matches the FAISS store's term for term; Milvus 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -181,32 +183,152 @@ def build_milvus_index(settings: Settings, embedder: Embedder, progress: bool = 
     began = time.perf_counter()
     documents = read_corpus(settings.corpus_dir) if documents is None else documents
     ref = milvus_ref(settings)
-    client = connect(ref)
-    try:
-        fingerprint = settings_fingerprint(settings, embedder.model_id, embedder.dimension) | {"store": "milvus"}
+    with _engine(ref, "the build") as client:
+        fingerprint = milvus_fingerprint(settings, embedder)
         live = published_version(client, ref)
         previous = _previous_manifest(client, ref, live)
-        same_settings = previous is not None and all(previous.get(key) == value for key, value in fingerprint.items())
-        if same_settings and previous is not None and _same_documents(previous, documents):
+        if previous is not None and _same_settings(previous, fingerprint) and _same_documents(previous, documents):
             _drop_old_versions(client, ref, live)
             return MilvusBuildReport(live or 0, len(documents), len(documents), 0, 0, time.perf_counter() - began, True, ref.uri)
-        reusable = _previous_vectors(client, ref, live, previous) if same_settings else {}
-        parts = [_new_part(document, settings) for document in documents]
-        reused = _lay_previous_vectors(parts, reusable, embedder.dimension)
-        _embed_parts([part for part in parts if part.passage_vectors.size == 0 and part.passages], embedder, progress)
+        parts, reused = _embedded_parts(client, ref, live, previous, fingerprint, documents, settings, embedder, progress)
         version = max([*versions_present(client, ref), live or 0]) + 1
-        _write_version(client, ref, version, parts, fingerprint, embedder.dimension)
+        _create_version(client, ref, version, embedder.dimension, fresh=True)
+        passage_rows, sentence_rows = _insert_parts(client, ref, version, parts, 0)
+        manifest = _manifest(fingerprint, {part.document.doc_id: _document_entry(part) for part in parts}, passage_rows, sentence_rows)
+        _write_manifest(client, ref, version, manifest)
         _publish(client, ref, version)
         _drop_old_versions(client, ref, version)
+    return MilvusBuildReport(version, len(documents), reused, passage_rows, sentence_rows, time.perf_counter() - began, False, ref.uri)
+
+
+#: Row ids of shard ``I`` start at ``(I + 1) × SHARD_SPAN``; a whole build's start at 0.
+SHARD_SPAN = 10**12
+
+
+def shard_of(doc_id: str, shards: int) -> int:
+    """The shard a file belongs to: a hash of its path, so every worker agrees without talking to the others."""
+    return int.from_bytes(hashlib.sha256(doc_id.encode("utf-8")).digest()[:8], "big") % shards
+
+
+def build_milvus_shard(
+    settings: Settings, embedder: Embedder, shard: int, shards: int, progress: bool = True, documents: list[Document] | None = None
+) -> MilvusBuildReport:
+    """Embed shard ``shard`` of ``shards`` (the files :func:`shard_of` gives it) into the pending version, unpublished.
+
+    N workers on N machines each run one shard against the same engine; :func:`publish_milvus_shards` publishes
+    once every shard has finished. A shard run again replaces its own rows; the published version serves throughout.
+    """
+    if not 0 <= shard < shards:
+        raise IndexStoreError(f"shard {shard}/{shards} does not exist: shards are numbered 0 to {shards - 1}", "pass --shard I/N with 0 <= I < N")
+    began = time.perf_counter()
+    every = read_corpus(settings.corpus_dir) if documents is None else documents
+    mine = [document for document in every if shard_of(document.doc_id, shards) == shard]
+    ref = milvus_ref(settings)
+    with _engine(ref, f"shard {shard}/{shards}") as client:
+        fingerprint = milvus_fingerprint(settings, embedder)
+        live = published_version(client, ref)
+        previous = _previous_manifest(client, ref, live)
+        parts, reused = _embedded_parts(client, ref, live, previous, fingerprint, mine, settings, embedder, progress)
+        version = max([*versions_present(client, ref), live or 0])
+        version = version if version > (live or 0) else version + 1
+        _create_version(client, ref, version, embedder.dimension, fresh=False)
+        base = (shard + 1) * SHARD_SPAN
+        for name in ref.collections(version):
+            client.delete(name, filter=f"id >= {base} and id < {base + SHARD_SPAN}")  # this shard's earlier attempt
+        passage_rows, sentence_rows = _insert_parts(client, ref, version, parts, base)
+        done = {
+            "shard": shard,
+            "shards": shards,
+            "fingerprint": fingerprint,
+            "documents": {part.document.doc_id: _document_entry(part) for part in parts},
+            "counts": {"passages": passage_rows, "sentences": sentence_rows},
+        }
+        _, _, documents_name = ref.collections(version)
+        client.insert(documents_name, [_document_row(base + SHARD_SPAN - 1, "shard", f"{shard}/{shards}", 0, json.dumps(done, ensure_ascii=False))])
+        client.flush(documents_name)
+    return MilvusBuildReport(version, len(mine), reused, passage_rows, sentence_rows, time.perf_counter() - began, False, ref.uri)
+
+
+def publish_milvus_shards(settings: Settings) -> MilvusBuildReport:
+    """Publish the pending version once every shard has finished; before that, refuse and name the missing shards."""
+    began = time.perf_counter()
+    ref = milvus_ref(settings)
+    with _engine(ref, "the publish") as client:
+        live = published_version(client, ref)
+        pending = max([*versions_present(client, ref), live or 0])
+        if pending <= (live or 0):
+            raise IndexStoreError(f"no shard build is pending in Milvus at {ref.uri}", "run coopqa index --shard I/N on each worker first")
+        _, _, documents_name = ref.collections(pending)
+        load_version(client, ref, pending)
+        rows = client.query(documents_name, filter='kind == "shard"', output_fields=["body"])
+        done = [json.loads(row["body"]) for row in rows]
+        counts = {entry["shards"] for entry in done}
+        if len(counts) != 1:
+            raise IndexStoreError(f"the pending version holds shards of different splits ({sorted(counts)})", "run every shard again with the same N")
+        shards = counts.pop()
+        missing = sorted(set(range(shards)) - {entry["shard"] for entry in done})
+        if missing:
+            raise IndexStoreError(
+                f"not published: shard(s) {', '.join(f'{i}/{shards}' for i in missing)} have not finished", "run them, then coopqa index --publish"
+            )
+        fingerprints = {json.dumps(entry["fingerprint"], sort_keys=True) for entry in done}
+        if len(fingerprints) != 1:
+            raise IndexStoreError("the shards were built with different models or settings", "run every shard again with the same settings")
+        for name in ref.collections(pending):
+            client.delete(name, filter=f"id < {SHARD_SPAN}")  # rows of a whole build killed before it published
+        documents = {doc: entry for shard in done for doc, entry in shard["documents"].items()}
+        passages = sum(entry["counts"]["passages"] for entry in done)
+        sentences = sum(entry["counts"]["sentences"] for entry in done)
+        _write_manifest(client, ref, pending, _manifest(done[0]["fingerprint"], documents, passages, sentences))
+        _publish(client, ref, pending)
+        _drop_old_versions(client, ref, pending)
+    return MilvusBuildReport(pending, len(documents), 0, passages, sentences, time.perf_counter() - began, False, ref.uri)
+
+
+def milvus_fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    return settings_fingerprint(settings, embedder.model_id, embedder.dimension) | {"store": "milvus"}
+
+
+def _same_settings(manifest: dict[str, Any], fingerprint: dict[str, Any]) -> bool:
+    return all(manifest.get(key) == value for key, value in fingerprint.items())
+
+
+def _document_entry(part: DocumentPart) -> dict[str, Any]:
+    return {"sha256": part.document.sha256, "passages": len(part.passages)}
+
+
+@contextlib.contextmanager
+def _engine(ref: MilvusIndexRef, what: str) -> Iterator[Any]:
+    """A client for one build step; the engine's own errors become one line naming the URI, nothing half-published."""
+    client = connect(ref)
+    try:
+        yield client
     except IndexStoreError:
         raise
-    except Exception as error:  # the engine's own errors: one line naming the URI, nothing half-published
-        raise IndexStoreError(f"the Milvus engine at {ref.uri} failed during the build: {_first_line(error)}", "the published version is unchanged") from None
+    except Exception as error:
+        raise IndexStoreError(f"the Milvus engine at {ref.uri} failed during {what}: {_first_line(error)}", "the published version is unchanged") from None
     finally:
         client.close()
-    passages = sum(len(part.passages) for part in parts)
-    sentences = sum(len(part.sentences) for part in parts)
-    return MilvusBuildReport(version, len(documents), reused, passages, sentences, time.perf_counter() - began, False, ref.uri)
+
+
+def _embedded_parts(
+    client: Any,
+    ref: MilvusIndexRef,
+    live: int | None,
+    previous: dict[str, Any] | None,
+    fingerprint: dict[str, Any],
+    documents: list[Document],
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool,
+) -> tuple[list[DocumentPart], int]:
+    """The documents chunked, with the published version's vectors where unchanged and the encoder's elsewhere."""
+    same = previous is not None and _same_settings(previous, fingerprint)
+    reusable = _previous_vectors(client, ref, live, previous) if same else {}
+    parts = [_new_part(document, settings) for document in documents]
+    reused = _lay_previous_vectors(parts, reusable, embedder.dimension)
+    _embed_parts([part for part in parts if part.passage_vectors.size == 0 and part.passages], embedder, progress)
+    return parts, reused
 
 
 def _same_documents(manifest: dict[str, Any], documents: list[Document]) -> bool:
@@ -273,66 +395,84 @@ def _query_all(client: Any, collection: str, expression: str, fields: list[str])
         iterator.close()
 
 
-def _write_version(client: Any, ref: MilvusIndexRef, version: int, parts: list[DocumentPart], fingerprint: dict[str, Any], dimension: int) -> None:
-    passages_name, sentences_name, documents_name = ref.collections(version)
-    for name in (passages_name, sentences_name, documents_name):
-        if client.has_collection(name):  # a build killed before its publish left it: never published, never read
+def _create_version(client: Any, ref: MilvusIndexRef, version: int, dimension: int, fresh: bool) -> None:
+    """The version's three collections; ``fresh`` drops what a killed build left (never published, never read)."""
+    builders = ((False, dimension), (True, dimension), None)
+    for name, shape in zip(ref.collections(version), builders):
+        if client.has_collection(name):
+            if not fresh:
+                continue
             client.drop_collection(name)
-    schema, index = _schema(client, dimension, with_passages=False)
-    client.create_collection(passages_name, schema=schema, index_params=index)
-    schema, index = _schema(client, dimension, with_passages=True)
-    client.create_collection(sentences_name, schema=schema, index_params=index)
-    schema, index = _documents_schema(client)
-    client.create_collection(documents_name, schema=schema, index_params=index)
-    passage_rows, sentence_rows, document_rows = _rows(parts)
-    for name, rows in ((passages_name, passage_rows), (sentences_name, sentence_rows), (documents_name, document_rows)):
+        schema, index = _documents_schema(client) if shape is None else _schema(client, shape[1], with_passages=shape[0])
+        try:
+            client.create_collection(name, schema=schema, index_params=index)
+        except Exception:
+            if not client.has_collection(name):  # another shard worker created it in the meantime: that is fine
+                raise
+
+
+def _insert_parts(client: Any, ref: MilvusIndexRef, version: int, parts: list[DocumentPart], base: int) -> tuple[int, int]:
+    """Insert the parts' passages, sentences and documents with ids from ``base``; returns the passage and sentence counts."""
+    passage_rows, sentence_rows, document_rows = _rows(parts, base)
+    for name, rows in zip(ref.collections(version), (passage_rows, sentence_rows, document_rows)):
         for first in range(0, len(rows), _BATCH):
             client.insert(name, rows[first : first + _BATCH])
+        client.flush(name)
+    return len(passage_rows), len(sentence_rows)
+
+
+def _manifest(fingerprint: dict[str, Any], documents: dict[str, Any], passages: int, sentences: int) -> dict[str, Any]:
     manifest = dict(fingerprint)
     manifest.update(
         {
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "documents": {part.document.doc_id: {"sha256": part.document.sha256, "passages": len(part.passages)} for part in parts},
-            "counts": {"documents": len(parts), "passages": len(passage_rows), "sentences": len(sentence_rows)},
+            "documents": documents,
+            "counts": {"documents": len(documents), "passages": passages, "sentences": sentences},
             "versions": package_versions(RECORDED_PACKAGES),
             "dense": {"type": "milvus-flat"},
         }
     )
+    return manifest
+
+
+def _write_manifest(client: Any, ref: MilvusIndexRef, version: int, manifest: dict[str, Any]) -> None:
+    _, _, documents_name = ref.collections(version)
+    client.delete(documents_name, filter='kind == "manifest"')
     text = json.dumps(manifest, ensure_ascii=False)
     pieces = [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)] or [""]
-    base = len(document_rows)
+    base = SHARD_SPAN - 1000  # below every shard's ids, above any whole build's
     client.insert(documents_name, [_document_row(base + n, "manifest", "", n, piece) for n, piece in enumerate(pieces)])
-    for name in (passages_name, sentences_name, documents_name):
-        client.flush(name)
+    client.flush(documents_name)
 
 
 def _document_row(row_id: int, kind: str, doc: str, piece: int, body: str) -> dict[str, Any]:
     return {"id": row_id, "kind": kind, "doc": doc, "piece": piece, "body": body, "unused": [0.0, 0.0]}
 
 
-def _rows(parts: list[DocumentPart]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def _rows(parts: list[DocumentPart], base: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the three collections, numbered from ``base`` (a shard's own range)."""
     passage_rows: list[dict[str, Any]] = []
     sentence_rows: list[dict[str, Any]] = []
     document_rows: list[dict[str, Any]] = []
     for part in parts:
         document = part.document
-        first = len(passage_rows)
+        first = base + len(passage_rows)
         for passage, vector in zip(part.passages, part.passage_vectors):
-            row = _unit_row(len(passage_rows), document, passage.section, passage.start, passage.end, passage.embedding_text(), vector)
+            row = _unit_row(base + len(passage_rows), document, passage.section, passage.start, passage.end, passage.embedding_text(), vector)
             row["text"] = passage.text
             passage_rows.append(row)
-        numbers = range(first, len(passage_rows))
+        numbers = range(first, base + len(passage_rows))
         for (start, end), vector, text in zip(part.sentences, part.sentence_vectors, sentence_lexical_texts(part)):
             overlapping = [n for n, p in zip(numbers, part.passages) if p.start < end and start < p.end]
             section = _section_at(document, int(start))
-            row = _unit_row(len(sentence_rows), document, section, int(start), int(end), text, vector)
+            row = _unit_row(base + len(sentence_rows), document, section, int(start), int(end), text, vector)
             row["passages"] = overlapping[:256]
             sentence_rows.append(row)
         body = json.dumps({"title": document.title, "sha256": document.sha256, "sections": [[s.start, s.end, list(s.path)] for s in document.sections]})
         text = document.text
         pieces = [body] + [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
         for number, piece in enumerate(pieces):
-            document_rows.append(_document_row(len(document_rows), "document", document.doc_id, number, piece))
+            document_rows.append(_document_row(base + len(document_rows), "document", document.doc_id, number, piece))
     return passage_rows, sentence_rows, document_rows
 
 
