@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coopqa.config import Settings
@@ -272,3 +273,14 @@ def test_two_app_processes_move_to_a_new_version_without_a_failed_request(tmp_pa
         record = json.loads(out.strip().splitlines()[-1])
         assert record["failures"] == 0, error
         assert record["seen"] == [1, 2], f"each app served the old version, then the new one: {record}"
+
+
+@pytest.mark.parametrize("ranker", ["rrf", "weighted"])
+def test_the_engines_own_rankers_can_rank_instead_of_coopqas_fusion(milvus_assistant: Assistant, ranker: str) -> None:
+    own = Assistant(milvus_assistant.data, milvus_assistant.embedder, replace(milvus_assistant.settings, milvus_ranker=ranker))
+    query = own.retriever.prepare(["Qui finance le projet AMEM ?"])[0][0]
+    evidence = own.retriever.gather(query)
+    assert evidence.engine_scores is not None and np.isfinite(evidence.engine_scores).sum() >= 5
+    ranking = own.retriever.rank(evidence, "hybrid", query.policy)
+    assert ranking.scores is evidence.engine_scores, "hybrid order comes from the engine's ranker"
+    assert own.ask("Qui finance le projet AMEM ?").hits[0].passage.doc_id == "cooperation-multilaterale.txt"

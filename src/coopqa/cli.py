@@ -36,6 +36,7 @@ SETTING_FLAGS = {
     "reader": ("reader", str, f"the extractive reader: on (short answer, reranking, answer-level abstention) or off (default: {_DEFAULTS.reader})"),
     "chunk-overlap": ("chunk_overlap", int, f"overlap between passages in characters (default: {_DEFAULTS.chunk_overlap})"),
     "store": ("store", str, f"where the index lives: faiss (files in --index) or milvus (a Milvus engine at --milvus-uri) (default: {_DEFAULTS.store})"),
+    "milvus-ranker": ("milvus_ranker", str, f"Milvus store, hybrid: coopqa's fusion or the engine's rrf or weighted (default: {_DEFAULTS.milvus_ranker})"),
     "milvus-uri": ("milvus_uri", str, "Milvus Lite file (./milvus.db) or server (http://host:19530); token: COOPQA_MILVUS_TOKEN (default: INDEX/milvus.db)"),
 }
 

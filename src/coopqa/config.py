@@ -35,6 +35,9 @@ READER_CHOICES = ("on", "off")
 #: Where the index lives: ``faiss``, versioned files in ``index_dir`` (one machine); ``milvus``, a Milvus engine at
 #: ``milvus_uri`` (Milvus Lite's local file, or a Standalone or cluster server shared by many app replicas).
 STORES = ("faiss", "milvus")
+#: How the Milvus store fuses dense and BM25 candidates in ``hybrid`` mode: ``coopqa``'s fusion (passage and sentence
+#: signals, the default), or the engine's own ``rrf`` or ``weighted`` ranker (measured against it: docs/scaling.md).
+MILVUS_RANKERS = ("coopqa", "rrf", "weighted")
 #: Settings whose best value depends on the backend, used unless the user sets them (docs/scaling.md §1):
 #: int8 cosines run slightly lower for close pairs, so 0.82 abstains on only 94.4 % of PIAF (target
 #: 95 %) where 0.825 gives 96.6 %; int8 encodes fastest in batches of 8 (72.7 against 60.2 passages/s at 32).
@@ -101,6 +104,8 @@ class Settings:
     milvus_uri: str = ""
     #: The Milvus alias serving the published version; its versions are the collections ``<name>_v<N>_…``.
     milvus_collection: str = "coopqa"
+    #: One of :data:`MILVUS_RANKERS`.
+    milvus_ranker: str = "coopqa"
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
     #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
@@ -162,6 +167,8 @@ class Settings:
             raise ConfigError("reader_passages must be between 1 and 20, and reader_threshold between -50 and 50")
         if self.store not in STORES:
             raise ConfigError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+        if self.milvus_ranker not in MILVUS_RANKERS:
+            raise ConfigError(f"milvus_ranker must be one of {', '.join(MILVUS_RANKERS)}, got {self.milvus_ranker!r}")
         if self.store == "milvus" and self.chunk_size > 16000:
             raise ConfigError(f"the Milvus store keeps passages of at most 16000 characters, got chunk_size {self.chunk_size}")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):

@@ -122,6 +122,18 @@ class MilvusIndex:
         # Milvus Lite reports BM25 as a distance (the score negated), a server as the score: both are ordered best first.
         return {int(hit["id"]): abs(float(hit["distance"])) for hit in found[0]}
 
+    def engine_fused(self, vector: np.ndarray, question: str, limit: int, ranker: str) -> dict[int, float]:
+        """Passage number → the engine's own fused score (``rrf`` or ``weighted``) over its dense and BM25 searches."""
+        from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
+
+        requests = [AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense", param={"metric_type": "IP"}, limit=limit)]
+        terms = terms_of(question)
+        if terms != terms_of(""):
+            requests.append(AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"}, limit=limit))
+        chosen = RRFRanker(60) if ranker == "rrf" else WeightedRanker(*([0.5] * len(requests)))
+        found = self.call(lambda: self.client.hybrid_search(self._passages, requests, ranker=chosen, limit=limit))
+        return {int(hit["id"]): float(hit["distance"]) for hit in found[0]}
+
     def passages(self, numbers: Sequence[int]) -> tuple[dict[int, Passage], dict[int, np.ndarray]]:
         """The passages ``numbers`` and their vectors."""
         if not len(numbers):

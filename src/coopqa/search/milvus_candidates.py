@@ -50,12 +50,25 @@ class MilvusView:
         return np.array([self.lexical.get(int(i), 0.0) for i in ids], dtype=np.float32)
 
 
-def milvus_evidence(index: MilvusIndex, question: str, vector: np.ndarray, depth: int) -> tuple[np.ndarray, Signals, float, MilvusView]:
+@dataclass(frozen=True)
+class MilvusEvidence:
+    """What the engine gave for one question: candidates, their signals, the best sentence BM25, the view, and the
+    engine's own fused scores when its ranker ranks (``None`` with coopqa's fusion)."""
+
+    candidates: np.ndarray
+    signals: Signals
+    top_sentence_lexical: float
+    view: MilvusView
+    engine_scores: np.ndarray | None
+
+
+def milvus_evidence(index: MilvusIndex, question: str, vector: np.ndarray, depth: int, ranker: str = "coopqa") -> MilvusEvidence:
     """Candidates (passage numbers), their four signals, the best sentence BM25 anywhere, and the view over them."""
     dense = index.dense_passages(vector, depth)
     lexical = index.lexical(question, max(depth, LEXICAL_DEPTH))
     lexical_top = sorted(lexical, key=lambda number: -lexical[number])[:depth]
-    candidates = np.union1d(np.array(list(dense), dtype=np.int64), np.array(lexical_top, dtype=np.int64)).astype(np.int64)
+    fused = index.engine_fused(vector, question, depth, ranker) if ranker != "coopqa" else {}
+    candidates = np.union1d(np.array(list(dense) + list(fused), dtype=np.int64), np.array(lexical_top, dtype=np.int64)).astype(np.int64)
     passages, passage_vectors = index.passages(candidates.tolist())
     candidates = np.array([number for number in candidates if int(number) in passages], dtype=np.int64)
     rows = index.sentences_of(candidates.tolist())
@@ -77,4 +90,6 @@ def milvus_evidence(index: MilvusIndex, question: str, vector: np.ndarray, depth
             sentence_dense[position] = float((view.sentence_vectors(ids) @ vector).max())
             sentence_best_lexical[position] = float(view.sentence_lexical(ids).max())
     top_sentence = max(sentence_lexical.values(), default=0.0)
-    return candidates, Signals(passage_dense, passage_lexical, sentence_dense, sentence_best_lexical), top_sentence, view
+    signals = Signals(passage_dense, passage_lexical, sentence_dense, sentence_best_lexical)
+    engine = np.array([fused.get(int(n), -np.inf) for n in candidates], dtype=np.float64) if fused else None
+    return MilvusEvidence(candidates, signals, top_sentence, view, engine)

@@ -117,6 +117,8 @@ class Retriever:
             scores = signals.passage_dense
         elif mode == "bm25":
             scores = signals.passage_lexical
+        elif evidence.engine_scores is not None:  # the Milvus store with the engine's own ranker (Settings.milvus_ranker)
+            scores = evidence.engine_scores
         else:
             scores = (policy.fusion if policy is not None and policy.fusion is not None else self.fusion).combine(signals)
         order = np.argsort(-scores, kind="stable")
@@ -180,8 +182,8 @@ class Retriever:
     def _gather(self, question: str, vector: np.ndarray) -> Evidence:
         """Candidates (top passages by cosine and by BM25) and their four signals, vectorised."""
         if isinstance(self.data, MilvusIndex):
-            candidates, signals, top, view = milvus_evidence(self.data, question, vector, CANDIDATES)
-            return Evidence(question, vector, candidates, signals, top, view)
+            found = milvus_evidence(self.data, question, vector, CANDIDATES, self.settings.milvus_ranker)
+            return Evidence(question, vector, found.candidates, found.signals, found.top_sentence_lexical, found.view, engine_scores=found.engine_scores)
         data = self.data
         depth = min(CANDIDATES, data.dense.ntotal)
         _, dense_ids = data.dense.search(vector.reshape(1, -1), depth)
@@ -244,6 +246,8 @@ class Evidence:
     view: CandidateView
     #: What the search was made of: the question, or for a follow-up its conversation's topic and the question (see :meth:`Retriever._abstains`).
     parts: tuple[str, ...] = ()
+    #: The engine's own fused scores, aligned with ``candidates``, when a Milvus ranker ranks instead of coopqa's fusion.
+    engine_scores: np.ndarray | None = None
 
     @property
     def asked(self) -> str:
