@@ -10,6 +10,8 @@ published (:data:`coopqa.index.milvus_store.KEPT_VERSIONS`), so a question in fl
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,17 @@ from coopqa.index.milvus_store import (
 
 _PASSAGE_FIELDS = ["id", "doc", "section", "start", "end", "text", "dense"]
 _SENTENCE_FIELDS = ["id", "start", "end", "passages", "dense"]
+
+
+#: Passages (and their sentence lists) a replica keeps per version, least recently used out first.
+CACHED_PASSAGES = 20_000
+
+
+def _remember(cache: OrderedDict[int, Any], key: int, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > CACHED_PASSAGES:
+        cache.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,11 @@ class MilvusIndex:
         self.documents = _Documents(self)
         passages, sentences, _ = self.ref.collections(self.version)
         self._passages, self._sentences = passages, sentences
+        # A version never changes once published, so rows fetched for one question serve the next ones: a chat asks
+        # about the same few passages. Bounded, least recently used first out.
+        self._passage_rows: OrderedDict[int, tuple[Passage, np.ndarray]] = OrderedDict()
+        self._sentence_rows: OrderedDict[int, list[SentenceRow]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings) -> MilvusIndex | None:
@@ -135,22 +153,31 @@ class MilvusIndex:
         return {int(hit["id"]): float(hit["distance"]) for hit in found[0]}
 
     def passages(self, numbers: Sequence[int]) -> tuple[dict[int, Passage], dict[int, np.ndarray]]:
-        """The passages ``numbers`` and their vectors."""
-        if not len(numbers):
-            return {}, {}
-        expression = f"id in {json.dumps([int(n) for n in numbers])}"
-        rows = self.call(lambda: self.client.query(self._passages, filter=expression, output_fields=_PASSAGE_FIELDS))
-        passages = {int(r["id"]): Passage(r["doc"], tuple(json.loads(r["section"])), int(r["start"]), int(r["end"]), r["text"]) for r in rows}
-        vectors = {int(r["id"]): np.asarray(r["dense"], dtype=np.float32) for r in rows}
-        return passages, vectors
+        """The passages ``numbers`` and their vectors (fetched once per version, then from the cache)."""
+        missing = [int(n) for n in numbers if int(n) not in self._passage_rows]
+        if missing:
+            expression = f"id in {json.dumps(missing)}"
+            rows = self.call(lambda: self.client.query(self._passages, filter=expression, output_fields=_PASSAGE_FIELDS))
+            with self._lock:
+                for r in rows:
+                    passage = Passage(r["doc"], tuple(json.loads(r["section"])), int(r["start"]), int(r["end"]), r["text"])
+                    _remember(self._passage_rows, int(r["id"]), (passage, np.asarray(r["dense"], dtype=np.float32)))
+        found = {int(n): self._passage_rows[int(n)] for n in numbers if int(n) in self._passage_rows}
+        return {n: row[0] for n, row in found.items()}, {n: row[1] for n, row in found.items()}
 
-    def sentences_of(self, numbers: Sequence[int]) -> list[SentenceRow]:
-        """The sentences overlapping the passages ``numbers``, with their vectors."""
-        if not len(numbers):
-            return []
-        expression = f"array_contains_any(passages, {json.dumps([int(n) for n in numbers])})"
-        rows = self.call(lambda: self.client.query(self._sentences, filter=expression, output_fields=_SENTENCE_FIELDS))
-        return [
-            SentenceRow(int(r["id"]), int(r["start"]), int(r["end"]), tuple(int(p) for p in r["passages"]), np.asarray(r["dense"], dtype=np.float32))
-            for r in rows
-        ]
+    def sentences_of(self, numbers: Sequence[int]) -> dict[int, list[SentenceRow]]:
+        """Passage number → the sentences overlapping it, with their vectors (fetched once per version, then cached)."""
+        missing = [int(n) for n in numbers if int(n) not in self._sentence_rows]
+        if missing:
+            expression = f"array_contains_any(passages, {json.dumps(missing)})"
+            rows = self.call(lambda: self.client.query(self._sentences, filter=expression, output_fields=_SENTENCE_FIELDS))
+            fetched: dict[int, list[SentenceRow]] = {number: [] for number in missing}
+            for r in rows:
+                row = SentenceRow(int(r["id"]), int(r["start"]), int(r["end"]), tuple(int(p) for p in r["passages"]), np.asarray(r["dense"], dtype=np.float32))
+                for number in row.passages:
+                    if number in fetched:
+                        fetched[number].append(row)
+            with self._lock:
+                for number, sentences in fetched.items():
+                    _remember(self._sentence_rows, number, sentences)
+        return {int(n): self._sentence_rows.get(int(n), []) for n in numbers}

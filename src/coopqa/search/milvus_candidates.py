@@ -71,13 +71,9 @@ def milvus_evidence(index: MilvusIndex, question: str, vector: np.ndarray, depth
     candidates = np.union1d(np.array(list(dense) + list(fused), dtype=np.int64), np.array(lexical_top, dtype=np.int64)).astype(np.int64)
     passages, passage_vectors = index.passages(candidates.tolist())
     candidates = np.array([number for number in candidates if int(number) in passages], dtype=np.int64)
-    rows = index.sentences_of(candidates.tolist())
+    by_passage = index.sentences_of(candidates.tolist())
     sentence_lexical = index.lexical(question, SENTENCE_DEPTH, sentences=True)
-    by_passage: dict[int, list[SentenceRow]] = {}
-    for row in rows:
-        for number in row.passages:
-            by_passage.setdefault(number, []).append(row)
-    vectors = {row.number: row.vector for row in rows}
+    vectors = {row.number: row.vector for rows in by_passage.values() for row in rows}
     view = MilvusView(passages, by_passage, vectors, sentence_lexical)
     passage_dense = np.array([float(passage_vectors[int(n)] @ vector) for n in candidates], dtype=np.float32)
     passage_lexical = np.array([lexical.get(int(n), 0.0) for n in candidates], dtype=np.float32)
