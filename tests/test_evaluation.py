@@ -292,7 +292,8 @@ def test_cli_end_to_end_on_the_shipped_qa_set(retriever: Assistant, cli_env: dic
     assert header.split() == ["metric", "bm25", "dense", "hybrid"]
     assert "185 questions evaluated (165 answerable, 20 unanswerable)" in result.stdout and "prebuilt" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics) == {"settings", "versions", "dataset", "run", "modes"}
+    assert set(metrics) == {"settings", "versions", "dataset", "run", "modes", "groups"}
+    assert {"HasAns", "NoAns"} <= set(metrics["groups"]["hybrid"]), "a set mixing answerable and unanswerable questions reports them apart"
     assert set(metrics["modes"]) == {"bm25", "dense", "hybrid"}
     assert metrics["dataset"]["format"] == "jsonl" and metrics["dataset"]["corpus"]["index_build_s"] == 0.0
     assert metrics["settings"]["eval"]["modes"] == ["bm25", "dense", "hybrid"] and metrics["versions"]["torch"]
@@ -315,12 +316,19 @@ def test_cli_end_to_end_on_the_shipped_qa_set(retriever: Assistant, cli_env: dic
         "questions",
         "answerable",
         "unanswerable",
+        "answered_short",
+        "confident_answers",
+        "confident_precision",
+        "confident_coverage",
+        "unanswerable_not_confident",
+        "ece",
     }
     assert set(hybrid) == expected_keys and hybrid["hit@5"] >= 0.9
     assert hybrid["short_answer_f1"] >= 0.5  # the reader is on by default: the short answer is measured (0.537 with r2)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| hit@1 |" in report and "## Failed questions" in report and "### hybrid:" in report and "## Versions" in report
     assert (out / "recall_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "risk_coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_malformed_file_stops_before_the_model_loads(cli_env: dict[str, str], tmp_path: Path) -> None:
