@@ -92,6 +92,7 @@ def test_a_weight_repeats_and_samples_the_same_way_for_one_seed(reader_mix: Modu
             "answers[0]: 'answer_start' is missing",
         ),
         ('{"data": [{"title": 3, "paragraphs": []}]}', "data[0].title: expected str, found int"),
+        ('{"data": [{"title": "A", "paragraphs": [{"context": "c", "qas": [{"id": [1], "question": "?"}]}]}]}', "qas[0].id: expected str or int, found list"),
         ('{"data": [', "line 1: not JSON"),
     ],
 )

@@ -77,12 +77,13 @@ def parse_mix(text: str) -> dict[str, float]:
     return mix
 
 
-def _field(record: Any, key: str, kind: type, where: str, path: Path) -> Any:
+def _field(record: Any, key: str, kind: type | tuple[type, ...], where: str, path: Path) -> Any:
     if not isinstance(record, dict) or key not in record:
         raise MixFileError(f"{path}: {where}: {key!r} is missing")
     value = record[key]
     if not isinstance(value, kind):
-        raise MixFileError(f"{path}: {where}.{key}: expected {kind.__name__}, found {type(value).__name__}")
+        expected = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+        raise MixFileError(f"{path}: {where}.{key}: expected {expected}, found {type(value).__name__}")
     return value
 
 
@@ -106,7 +107,7 @@ def read_squad(path: Path, skipped: Counter[str]) -> Iterator[Question]:
             for q, qa in enumerate(_field(paragraph, "qas", list, where, path)):
                 here = f"{where}.qas[{q}]"
                 question = _field(qa, "question", str, here, path)
-                qid = str(_field(qa, "id", (str, int), here, path))  # type: ignore[arg-type]
+                qid = str(_field(qa, "id", (str, int), here, path))
                 answers = _field(qa, "answers", list, here, path)
                 if qa.get("is_impossible", False):
                     yield Question(qid, title, question, context, None, ())

@@ -253,12 +253,25 @@ def write_light_checkpoint(path: Path, trainable: dict[str, torch.Tensor], step:
     path.with_suffix(".tmp").replace(path)
 
 
+def light_checkpoint_step(path: Path) -> int:
+    """The step the light checkpoint holds (-1 without one): the later of it and the last full checkpoint wins."""
+    if not path.exists():
+        return -1
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return int(handle.metadata()["step"])
+
+
 def read_light_checkpoint(path: Path, model: ReaderNet) -> tuple[int, object]:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata()
         weights = {name: handle.get_tensor(name).to(torch.float32) for name in handle.keys()}  # noqa: SIM118 (safe_open is no dict)
+    if set(weights) != set(trainable_parameter_names(model)) or int(metadata["frozen_layers"]) != model.frozen_layers:
+        held = metadata["frozen_layers"]
+        raise SystemExit(f"error: {path} holds other layers than this run trains (frozen_layers {held}); resume with the same --frozen-layers")
     model.load_state_dict(weights, strict=False)
     version, internal, gauss = json.loads(metadata["rng"])
     return int(metadata["step"]), (version, tuple(internal), gauss)
@@ -345,7 +358,9 @@ def main() -> int:
     store.mkdir(parents=True, exist_ok=True)
     checkpoints = sorted(store.glob("step-*.pt"), key=lambda path: int(path.stem.split("-")[1]))
     light = args.out / LIGHT_CHECKPOINT
-    if (args.resume or args.evaluate_only) and checkpoints:
+    light_step = light_checkpoint_step(light)
+    full_step = int(checkpoints[-1].stem.split("-")[1]) if checkpoints else -1
+    if (args.resume or args.evaluate_only) and checkpoints and full_step >= light_step:
         state = torch.load(checkpoints[-1], weights_only=False)
         model.load_state_dict(state["trainable"], strict=False)
         optimiser.load_state_dict(state["optimiser"])
@@ -353,7 +368,7 @@ def main() -> int:
         step = int(state["step"])
         rng.setstate(state["rng"])
         print(f"resumed from {checkpoints[-1]} at step {step}", file=sys.stderr)
-    elif (args.resume or args.evaluate_only) and light.exists():
+    elif (args.resume or args.evaluate_only) and light_step >= 0:
         step, rng_state = read_light_checkpoint(light, model)
         rng.setstate(rng_state)
         for _ in range(step):  # the learning-rate schedule where it was; AdamW's moments start afresh
@@ -367,11 +382,14 @@ def main() -> int:
     model.train()
     began = time.perf_counter()
     order: list[int] = []
+    shuffled_epoch = -1
     while step < total_steps:
-        epoch, position = divmod(step * args.batch, len(examples))
-        if not order or position == 0 or len(order) != len(examples):
+        epoch, index = divmod(step, steps_per_epoch)  # every epoch starts on a batch boundary, with its own shuffle
+        position = index * args.batch
+        if epoch != shuffled_epoch:
             order = list(range(len(examples)))
             random.Random(args.seed + epoch).shuffle(order)
+            shuffled_epoch = epoch
         chosen = [examples[index] for index in order[position : position + args.batch]]
         ids, starts, ends = targets(tokenizer, chosen, rng)
         loss = loss_of(model, ids, starts, ends, pad_id)

@@ -155,14 +155,22 @@ class MilvusIndex:
     def passages(self, numbers: Sequence[int]) -> tuple[dict[int, Passage], dict[int, np.ndarray]]:
         """The passages ``numbers`` and their vectors (fetched once per version, then from the cache)."""
         missing = [int(n) for n in numbers if int(n) not in self._passage_rows]
+        rows: list[dict[str, Any]] = []
         if missing:
             expression = f"id in {json.dumps(missing)}"
             rows = self.call(lambda: self.client.query(self._passages, filter=expression, output_fields=_PASSAGE_FIELDS))
-            with self._lock:
-                for r in rows:
-                    passage = Passage(r["doc"], tuple(json.loads(r["section"])), int(r["start"]), int(r["end"]), r["text"])
-                    _remember(self._passage_rows, int(r["id"]), (passage, np.asarray(r["dense"], dtype=np.float32)))
-        found = {int(n): self._passage_rows[int(n)] for n in numbers if int(n) in self._passage_rows}
+        fetched = {}
+        if missing:
+            for r in rows:
+                passage = Passage(r["doc"], tuple(json.loads(r["section"])), int(r["start"]), int(r["end"]), r["text"])
+                fetched[int(r["id"])] = (passage, np.asarray(r["dense"], dtype=np.float32))
+        with self._lock:  # read and refresh in one step: another thread may evict meanwhile
+            found = {}
+            for number in map(int, numbers):
+                row = fetched.get(number) or self._passage_rows.get(number)
+                if row is not None:
+                    _remember(self._passage_rows, number, row)
+                    found[number] = row
         return {n: row[0] for n, row in found.items()}, {n: row[1] for n, row in found.items()}
 
     def sentences_of(self, numbers: Sequence[int]) -> dict[int, list[SentenceRow]]:
@@ -177,7 +185,12 @@ class MilvusIndex:
                 for number in row.passages:
                     if number in fetched:
                         fetched[number].append(row)
-            with self._lock:
-                for number, sentences in fetched.items():
-                    _remember(self._sentence_rows, number, sentences)
-        return {int(n): self._sentence_rows.get(int(n), []) for n in numbers}
+        else:
+            fetched = {}
+        with self._lock:  # read and refresh in one step: another thread may evict meanwhile
+            result = {}
+            for number in map(int, numbers):
+                sentences = fetched[number] if number in fetched else self._sentence_rows.get(number, [])
+                _remember(self._sentence_rows, number, sentences)
+                result[number] = sentences
+        return result

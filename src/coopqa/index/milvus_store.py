@@ -39,7 +39,7 @@ import numpy as np
 
 from coopqa.config import Settings
 from coopqa.documents import Document, Section, read_corpus
-from coopqa.errors import IndexStoreError
+from coopqa.errors import CoopqaError, IndexStoreError
 from coopqa.index.lexical import analyse
 from coopqa.index.manifest import RECORDED_PACKAGES, settings_fingerprint
 from coopqa.index.store import DocumentPart, _embed_parts, _new_part, sentence_lexical_texts
@@ -143,8 +143,9 @@ def _documents_schema(client: Any) -> tuple[Any, Any]:
 
 
 def terms_of(text: str) -> str:
-    """What BM25 reads of ``text`` in Milvus: coopqa's analysed French terms, space-separated."""
-    return " ".join(analyse(text)) or _EMPTY_TERMS
+    """What BM25 reads of ``text`` in Milvus: coopqa's analysed French terms, space-separated (cut to fit one row)."""
+    terms = " ".join(analyse(text)) or _EMPTY_TERMS
+    return terms if len(terms) <= _TEXT_PIECE else terms[:_TEXT_PIECE].rsplit(" ", 1)[0]
 
 
 def published_version(client: Any, ref: MilvusIndexRef) -> int | None:
@@ -244,7 +245,10 @@ def build_milvus_shard(
             "counts": {"passages": passage_rows, "sentences": sentence_rows},
         }
         _, _, documents_name = ref.collections(version)
-        client.insert(documents_name, [_document_row(base + SHARD_SPAN - 1, "shard", f"{shard}/{shards}", 0, json.dumps(done, ensure_ascii=False))])
+        text = json.dumps(done, ensure_ascii=False)
+        pieces = [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
+        rows = [_document_row(base + SHARD_SPAN - 1 - n, "shard", f"{shard}/{shards}", n, piece) for n, piece in enumerate(pieces)]
+        client.insert(documents_name, rows)
         client.flush(documents_name)
     return MilvusBuildReport(version, len(mine), reused, passage_rows, sentence_rows, time.perf_counter() - began, False, ref.uri)
 
@@ -260,8 +264,13 @@ def publish_milvus_shards(settings: Settings) -> MilvusBuildReport:
             raise IndexStoreError(f"no shard build is pending in Milvus at {ref.uri}", "run coopqa index --shard I/N on each worker first")
         _, _, documents_name = ref.collections(pending)
         load_version(client, ref, pending)
-        rows = client.query(documents_name, filter='kind == "shard"', output_fields=["body"])
-        done = [json.loads(row["body"]) for row in rows]
+        rows = client.query(documents_name, filter='kind == "shard"', output_fields=["doc", "piece", "body"])
+        records: dict[str, list[tuple[int, str]]] = {}
+        for row in rows:
+            records.setdefault(row["doc"], []).append((int(row["piece"]), row["body"]))
+        done = [json.loads("".join(body for _, body in sorted(pieces))) for pieces in records.values()]
+        if not done:
+            raise IndexStoreError(f"no shard has finished in pending version {pending} at {ref.uri}", "run coopqa index --shard I/N on each worker first")
         counts = {entry["shards"] for entry in done}
         if len(counts) != 1:
             raise IndexStoreError(f"the pending version holds shards of different splits ({sorted(counts)})", "run every shard again with the same N")
@@ -303,7 +312,7 @@ def _engine(ref: MilvusIndexRef, what: str) -> Iterator[Any]:
     client = connect(ref)
     try:
         yield client
-    except IndexStoreError:
+    except CoopqaError:  # already one line (the engine's, the encoder's)
         raise
     except Exception as error:
         raise IndexStoreError(f"the Milvus engine at {ref.uri} failed during {what}: {_first_line(error)}", "the published version is unchanged") from None
@@ -324,7 +333,7 @@ def _embedded_parts(
 ) -> tuple[list[DocumentPart], int]:
     """The documents chunked, with the published version's vectors where unchanged and the encoder's elsewhere."""
     same = previous is not None and _same_settings(previous, fingerprint)
-    reusable = _previous_vectors(client, ref, live, previous) if same else {}
+    reusable = _previous_vectors(client, ref, live, previous, {document.sha256 for document in documents}) if same else {}
     parts = [_new_part(document, settings) for document in documents]
     reused = _lay_previous_vectors(parts, reusable, embedder.dimension)
     _embed_parts([part for part in parts if part.passage_vectors.size == 0 and part.passages], embedder, progress)
@@ -358,14 +367,21 @@ def read_milvus_manifest(client: Any, ref: MilvusIndexRef, version: int) -> dict
     return manifest
 
 
-def _previous_vectors(client: Any, ref: MilvusIndexRef, live: int | None, manifest: dict[str, Any] | None) -> dict[tuple[str, str, int, int], np.ndarray]:
-    """Vectors of the published version, by (file SHA-256, kind, start, end): what an unchanged document reuses."""
-    if live is None or manifest is None:
+def _previous_vectors(
+    client: Any, ref: MilvusIndexRef, live: int | None, manifest: dict[str, Any] | None, shas: set[str]
+) -> dict[tuple[str, str, int, int], np.ndarray]:
+    """Vectors of the published version for the documents ``shas`` names, by (file SHA-256, kind, start, end)."""
+    previous = {entry["sha256"] for entry in (manifest or {}).get("documents", {}).values()}
+    shas = shas & previous
+    if live is None or manifest is None or not shas:
         return {}
     found: dict[tuple[str, str, int, int], np.ndarray] = {}
+    wanted = sorted(shas)
     for kind, collection in zip(("passage", "sentence"), ref.collections(live)[:2]):
-        for row in _query_all(client, collection, "id >= 0", ["doc_sha256", "start", "end", "dense"]):
-            found[(row["doc_sha256"], kind, int(row["start"]), int(row["end"]))] = np.asarray(row["dense"], dtype=np.float32)
+        for first in range(0, len(wanted), 500):  # only this build's documents, never the whole corpus in memory
+            expression = f"doc_sha256 in {json.dumps(wanted[first : first + 500])}"
+            for row in _query_all(client, collection, expression, ["doc_sha256", "start", "end", "dense"]):
+                found[(row["doc_sha256"], kind, int(row["start"]), int(row["end"]))] = np.asarray(row["dense"], dtype=np.float32)
     return found
 
 
@@ -396,8 +412,11 @@ def _query_all(client: Any, collection: str, expression: str, fields: list[str])
 
 
 def _create_version(client: Any, ref: MilvusIndexRef, version: int, dimension: int, fresh: bool) -> None:
-    """The version's three collections; ``fresh`` drops what a killed build left (never published, never read)."""
+    """The version's three collections. ``fresh`` (a whole build, always on a new version number) refuses a version another
+    build is writing; shard workers share the pending version and create what is missing."""
     builders = ((False, dimension), (True, dimension), None)
+    if fresh and client.has_collection(ref.collections(version)[0]):
+        raise IndexStoreError(f"another build is writing version {version} in Milvus at {ref.uri}", "wait for it to publish, then run coopqa index again")
     for name, shape in zip(ref.collections(version), builders):
         if client.has_collection(name):
             if not fresh:
@@ -407,8 +426,8 @@ def _create_version(client: Any, ref: MilvusIndexRef, version: int, dimension: i
         try:
             client.create_collection(name, schema=schema, index_params=index)
         except Exception:
-            if not client.has_collection(name):  # another shard worker created it in the meantime: that is fine
-                raise
+            if fresh or not client.has_collection(name):  # for a shard worker, another one created it meanwhile: fine
+                raise IndexStoreError(f"another build is writing version {version} in Milvus at {ref.uri}", "wait, then run coopqa index again") from None
 
 
 def _insert_parts(client: Any, ref: MilvusIndexRef, version: int, parts: list[DocumentPart], base: int) -> tuple[int, int]:
@@ -440,7 +459,7 @@ def _write_manifest(client: Any, ref: MilvusIndexRef, version: int, manifest: di
     client.delete(documents_name, filter='kind == "manifest"')
     text = json.dumps(manifest, ensure_ascii=False)
     pieces = [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)] or [""]
-    base = SHARD_SPAN - 1000  # below every shard's ids, above any whole build's
+    base = SHARD_SPAN // 2  # between a whole build's ids and shard 0's
     client.insert(documents_name, [_document_row(base + n, "manifest", "", n, piece) for n, piece in enumerate(pieces)])
     client.flush(documents_name)
 
@@ -468,7 +487,11 @@ def _rows(parts: list[DocumentPart], base: int) -> tuple[list[dict[str, Any]], l
             row = _unit_row(base + len(sentence_rows), document, section, int(start), int(end), text, vector)
             row["passages"] = overlapping[:256]
             sentence_rows.append(row)
-        body = json.dumps({"title": document.title, "sha256": document.sha256, "sections": [[s.start, s.end, list(s.path)] for s in document.sections]})
+        body = json.dumps(
+            {"title": document.title, "sha256": document.sha256, "sections": [[s.start, s.end, list(s.path)] for s in document.sections]}, ensure_ascii=False
+        )
+        if len(body.encode("utf-8")) > _VARCHAR_MAX:
+            raise IndexStoreError(f"{document.doc_id}: its {len(document.sections)} section headings do not fit one Milvus row", "split the file")
         text = document.text
         pieces = [body] + [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
         for number, piece in enumerate(pieces):
@@ -513,7 +536,7 @@ def _publish(client: Any, ref: MilvusIndexRef, version: int) -> None:
 
 
 def _drop_old_versions(client: Any, ref: MilvusIndexRef, live: int | None) -> None:
-    """Keep the published version and the :data:`KEPT_VERSIONS` before it; drop older ones and abandoned newer ones."""
+    """Keep the published version and the :data:`KEPT_VERSIONS` before it (an abandoned, never published one counts); drop older ones."""
     if live is None:
         return
     present = versions_present(client, ref)

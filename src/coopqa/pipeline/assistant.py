@@ -201,6 +201,9 @@ class Assistant:
 
     # ----------------------------------------------------------------- internals
 
+    def _fusion(self, policy: LanguagePolicy | None) -> Fusion:
+        return policy.fusion if policy is not None and policy.fusion is not None else self.fusion
+
     def _check_options(self, k: int | None, mode: str | None) -> tuple[int, str]:
         k = self.settings.top_k if k is None else k
         mode = self.settings.mode if mode is None else mode
@@ -258,7 +261,8 @@ class Assistant:
             text = passage.text[found.start - passage.start : found.end - passage.start]
             signals = found.signals | {
                 "cosine": ranking.confidence,
-                "fused": float(ranking.scores[cited[0]]),
+                # the calibrator learnt coopqa's hybrid fusion: the same score whatever the mode or ranker that ordered the passages
+                "fused": float(self._fusion(policy).combine(evidence.signals)[cited[0]]),
                 "zscore": zscore(evidence.signals.passage_dense),
                 "french": float(policy is None or policy.language == CORPUS_LANGUAGE),
                 "follow_up": float(evidence.follow_up),

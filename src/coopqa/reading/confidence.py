@@ -71,7 +71,7 @@ class Calibrator:
         total = self.bias
         for name, mean, scale, weight in zip(self.features, self.mean, self.scale, self.weights):
             total += weight * (float(values.get(name, 0.0)) - mean) / scale
-        return sigmoid(total)
+        return sigmoid(total) if math.isfinite(total) else 0.0
 
     def save(self, path: Path) -> None:
         record = asdict(self)
