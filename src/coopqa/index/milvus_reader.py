@@ -22,6 +22,7 @@ from coopqa.config import Settings
 from coopqa.documents import Document, Passage
 from coopqa.errors import IndexStoreError
 from coopqa.index.milvus_store import (
+    EMPTY_TERMS,
     MilvusIndexRef,
     _first_line,
     connect,
@@ -29,7 +30,6 @@ from coopqa.index.milvus_store import (
     published_version,
     read_documents,
     read_milvus_manifest,
-    terms_of,
 )
 
 _PASSAGE_FIELDS = ["id", "doc", "section", "start", "end", "text", "dense"]
@@ -102,6 +102,7 @@ class MilvusIndex:
         client = connect(ref)
         version = published_version(client, ref)
         if version is None:
+            client.close()
             return None
         return cls(ref, client, version, read_milvus_manifest(client, ref, version))
 
@@ -130,23 +131,21 @@ class MilvusIndex:
         found = self.call(lambda: self.client.search(self._passages, data=[vector.astype(np.float32).tolist()], anns_field="dense", limit=limit))
         return {int(hit["id"]): float(hit["distance"]) for hit in found[0]}
 
-    def lexical(self, question: str, limit: int, sentences: bool = False) -> dict[int, float]:
-        """Number → BM25 score of the ``limit`` best passages (or sentences) for ``question``'s terms; none without a term."""
-        terms = terms_of(question)
-        if not terms.strip() or terms == terms_of(""):
+    def lexical(self, terms: str, limit: int, sentences: bool = False) -> dict[int, float]:
+        """Number → BM25 score of the ``limit`` best passages (or sentences) for a question's ``terms`` (:func:`terms_of`)."""
+        if terms == EMPTY_TERMS:
             return {}
         collection = self._sentences if sentences else self._passages
         found = self.call(lambda: self.client.search(collection, data=[terms], anns_field="sparse", limit=limit, search_params={"metric_type": "BM25"}))
         # Milvus Lite reports BM25 as a distance (the score negated), a server as the score: both are ordered best first.
         return {int(hit["id"]): abs(float(hit["distance"])) for hit in found[0]}
 
-    def engine_fused(self, vector: np.ndarray, question: str, limit: int, ranker: str) -> dict[int, float]:
+    def engine_fused(self, vector: np.ndarray, terms: str, limit: int, ranker: str) -> dict[int, float]:
         """Passage number → the engine's own fused score (``rrf`` or ``weighted``) over its dense and BM25 searches."""
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
         requests = [AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense", param={"metric_type": "IP"}, limit=limit)]
-        terms = terms_of(question)
-        if terms != terms_of(""):
+        if terms != EMPTY_TERMS:
             requests.append(AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"}, limit=limit))
         chosen = RRFRanker(60) if ranker == "rrf" else WeightedRanker(*([0.5] * len(requests)))
         found = self.call(lambda: self.client.hybrid_search(self._passages, requests, ranker=chosen, limit=limit))

@@ -53,7 +53,8 @@ KEPT_VERSIONS = 2
 _VARCHAR_MAX = 65_535
 _TEXT_PIECE = 16_000  # characters: at most 4 bytes each in UTF-8
 _SECTION_SEPARATOR = " > "
-_EMPTY_TERMS = "\u2205"
+#: The terms of a text with none (all stop words): a placeholder that matches no question.
+EMPTY_TERMS = "\u2205"
 _BATCH = 500
 _VERSION = re.compile(r"_v(\d+)_passages$")
 
@@ -144,7 +145,7 @@ def _documents_schema(client: Any) -> tuple[Any, Any]:
 
 def terms_of(text: str) -> str:
     """What BM25 reads of ``text`` in Milvus: coopqa's analysed French terms, space-separated (cut to fit one row)."""
-    terms = " ".join(analyse(text)) or _EMPTY_TERMS
+    terms = " ".join(analyse(text)) or EMPTY_TERMS
     return terms if len(terms) <= _TEXT_PIECE else terms[:_TEXT_PIECE].rsplit(" ", 1)[0]
 
 

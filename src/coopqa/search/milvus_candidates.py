@@ -19,6 +19,7 @@ import numpy as np
 
 from coopqa.documents import Passage
 from coopqa.index.milvus_reader import MilvusIndex, SentenceRow
+from coopqa.index.milvus_store import terms_of
 from coopqa.search.fusion import Signals
 
 #: Lexical scores asked of the engine per question, for passages and for sentences.
@@ -64,15 +65,16 @@ class MilvusEvidence:
 
 def milvus_evidence(index: MilvusIndex, question: str, vector: np.ndarray, depth: int, ranker: str = "coopqa") -> MilvusEvidence:
     """Candidates (passage numbers), their four signals, the best sentence BM25 anywhere, and the view over them."""
+    terms = terms_of(question)  # analysed once, for the passages' and the sentences' BM25 alike
     dense = index.dense_passages(vector, depth)
-    lexical = index.lexical(question, max(depth, LEXICAL_DEPTH))
+    lexical = index.lexical(terms, max(depth, LEXICAL_DEPTH))
     lexical_top = sorted(lexical, key=lambda number: -lexical[number])[:depth]
-    fused = index.engine_fused(vector, question, depth, ranker) if ranker != "coopqa" else {}
+    fused = index.engine_fused(vector, terms, depth, ranker) if ranker != "coopqa" else {}
     candidates = np.union1d(np.array(list(dense) + list(fused), dtype=np.int64), np.array(lexical_top, dtype=np.int64)).astype(np.int64)
     passages, passage_vectors = index.passages(candidates.tolist())
     candidates = np.array([number for number in candidates if int(number) in passages], dtype=np.int64)
     by_passage = index.sentences_of(candidates.tolist())
-    sentence_lexical = index.lexical(question, SENTENCE_DEPTH, sentences=True)
+    sentence_lexical = index.lexical(terms, SENTENCE_DEPTH, sentences=True)
     vectors = {row.number: row.vector for rows in by_passage.values() for row in rows}
     view = MilvusView(passages, by_passage, vectors, sentence_lexical)
     passage_dense = np.array([float(passage_vectors[int(n)] @ vector) for n in candidates], dtype=np.float32)
