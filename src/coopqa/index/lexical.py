@@ -22,6 +22,11 @@ import numpy as np
 
 #: Bumped whenever :func:`analyse` changes, so indexes built with the old terms are rebuilt.
 ANALYSER_VERSION = 2
+#: BM25's term saturation and length normalisation, the same in both stores (bm25s here, Milvus's BM25 function).
+BM25_K1 = 1.2
+BM25_B = 0.75
+#: As recorded in a Milvus index's manifest: the engine scores with them, so they are part of its identity.
+BM25_PARAMETERS = {"k1": BM25_K1, "b": BM25_B}
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ELISIONS = frozenset(["l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"])
@@ -69,7 +74,7 @@ class LexicalIndex:
     def build(cls, texts: list[str]) -> LexicalIndex:
         import bm25s
 
-        model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        model = bm25s.BM25(method="lucene", k1=BM25_K1, b=BM25_B)
         # An empty analysis (a passage of stop words) still needs one term for bm25s.
         model.index([analyse(text) or ["\u2205"] for text in texts], show_progress=False)
         return cls(model)

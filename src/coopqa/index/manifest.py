@@ -17,7 +17,7 @@ from coopqa.documents import FRENCH_SEPARATORS
 from coopqa.errors import IndexStoreError
 from coopqa.index.dense import check_dense_params
 from coopqa.index.files import check_file_records
-from coopqa.index.lexical import ANALYSER_VERSION
+from coopqa.index.lexical import ANALYSER_VERSION, BM25_PARAMETERS
 
 #: 2: passage vectors in passage_vectors.npy (no reconstruct() from FAISS), the dense index
 #: type and its search parameters in ``"dense"``, ``"files"`` with a size *and* a SHA-256 per file.
@@ -67,6 +67,8 @@ def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str
     built_store = manifest.get("store", "faiss")
     if built_store != settings.store:
         raise IndexStoreError(f"the index was built for the {built_store} store, the settings ask for {settings.store}", f"{_REBUILD} --store {settings.store}")
+    if built_store == "milvus" and manifest.get("bm25") != BM25_PARAMETERS:
+        raise IndexStoreError(f"the index's engine scores BM25 with {manifest.get('bm25')}, this coopqa with {BM25_PARAMETERS}", f"{_REBUILD} --store milvus")
     chunking = manifest["chunking"]
     built = (chunking["chunk_size"], chunking["chunk_overlap"])
     wanted = (settings.chunk_size, settings.chunk_overlap)

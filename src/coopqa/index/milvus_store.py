@@ -40,7 +40,7 @@ import numpy as np
 from coopqa.config import Settings
 from coopqa.documents import Document, Section, read_corpus
 from coopqa.errors import CoopqaError, IndexStoreError
-from coopqa.index.lexical import analyse
+from coopqa.index.lexical import BM25_B, BM25_K1, BM25_PARAMETERS, analyse
 from coopqa.index.manifest import RECORDED_PACKAGES, settings_fingerprint
 from coopqa.index.store import DocumentPart, _embed_parts, _new_part, sentence_lexical_texts
 from coopqa.model import Embedder
@@ -124,7 +124,10 @@ def _schema(client: Any, dimension: int, with_passages: bool) -> tuple[Any, Any]
     schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]))
     index = client.prepare_index_params()
     index.add_index("dense", index_type="FLAT", metric_type="IP")
-    index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.2, "bm25_b": 0.75})
+    bm25 = {"bm25_k1": BM25_K1, "bm25_b": BM25_B}
+    # A server reads the parameters flattened, as pymilvus sends them; Milvus Lite reads only a JSON "params" entry
+    # (without it Lite silently used its default k1 = 1.5). A server merges that entry into the same keys.
+    index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={**bm25, "params": bm25})
     return schema, index
 
 
@@ -296,7 +299,7 @@ def publish_milvus_shards(settings: Settings) -> MilvusBuildReport:
 
 
 def milvus_fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    return settings_fingerprint(settings, embedder.model_id, embedder.dimension) | {"store": "milvus"}
+    return settings_fingerprint(settings, embedder.model_id, embedder.dimension) | {"store": "milvus", "bm25": BM25_PARAMETERS}
 
 
 def _same_settings(manifest: dict[str, Any], fingerprint: dict[str, Any]) -> bool:
