@@ -38,6 +38,9 @@ STORES = ("faiss", "milvus")
 #: How the Milvus store fuses dense and BM25 candidates in ``hybrid`` mode: ``coopqa``'s fusion (passage and sentence
 #: signals, the default), or the engine's own ``rrf`` or ``weighted`` ranker (measured against it: docs/scaling.md).
 MILVUS_RANKERS = ("coopqa", "rrf", "weighted")
+#: How a build gets sentence vectors: ``separate`` encodes each sentence on its own after its passage; ``late`` pools
+#: it from its passage's token states (late chunking, one encoder pass; ONNX backends).
+SENTENCE_VECTOR_CHOICES = ("separate", "late")
 #: Settings whose best value depends on the backend, used unless the user sets them (docs/scaling.md §1):
 #: int8 cosines run slightly lower for close pairs, so 0.82 abstains on only 94.4 % of PIAF (target
 #: 95 %) where 0.825 gives 96.6 %; int8 encodes fastest in batches of 8 (72.7 against 60.2 passages/s at 32).
@@ -106,6 +109,8 @@ class Settings:
     milvus_collection: str = "coopqa"
     #: One of :data:`MILVUS_RANKERS`.
     milvus_ranker: str = "coopqa"
+    #: One of :data:`SENTENCE_VECTOR_CHOICES`; ``late`` is part of the index's identity (docs/scaling.md §3.6).
+    sentence_vectors: str = "separate"
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
     #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
@@ -169,6 +174,10 @@ class Settings:
             raise ConfigError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
         if self.milvus_ranker not in MILVUS_RANKERS:
             raise ConfigError(f"milvus_ranker must be one of {', '.join(MILVUS_RANKERS)}, got {self.milvus_ranker!r}")
+        if self.sentence_vectors not in SENTENCE_VECTOR_CHOICES:
+            raise ConfigError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTOR_CHOICES)}, got {self.sentence_vectors!r}")
+        if self.sentence_vectors == "late" and self.backend == "torch":
+            raise ConfigError("sentence_vectors = late needs an ONNX backend (onnx or onnx-int8), not torch")
         if self.store == "milvus" and self.chunk_size > 16000:
             raise ConfigError(f"the Milvus store keeps passages of at most 16000 characters, got chunk_size {self.chunk_size}")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):

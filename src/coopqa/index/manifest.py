@@ -39,8 +39,10 @@ RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transforme
 
 
 def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
-    """What must match for an index (or one document's part of it) to be reused."""
-    return {
+    """What must match for an index (or one document's part of it) to be reused (late chunking only when on, so
+    indexes built before it stay valid)."""
+    late = {"sentence_vectors": "late"} if settings.sentence_vectors == "late" else {}
+    return late | {
         "format": FORMAT_VERSION,
         "model": {"id": model_id, "dimension": dimension},
         "lexical": {"analyser": ANALYSER_VERSION, "language": "french"},
@@ -51,6 +53,15 @@ def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> d
             "separators": FRENCH_SEPARATORS,
         },
     }
+
+
+def same_fingerprint(manifest: dict[str, Any], fingerprint: dict[str, Any]) -> bool:
+    """True when ``manifest`` was built with ``fingerprint``'s settings, so its vectors can be reused.
+
+    A manifest without ``sentence_vectors`` predates late chunking: its sentences were encoded separately.
+    """
+    built = manifest.get("sentence_vectors", "separate")
+    return built == fingerprint.get("sentence_vectors", "separate") and all(manifest.get(key) == value for key, value in fingerprint.items())
 
 
 def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str, dimension: int | None = None) -> None:

@@ -41,7 +41,7 @@ from coopqa.config import Settings
 from coopqa.documents import Document, Section, read_corpus
 from coopqa.errors import CoopqaError, IndexStoreError
 from coopqa.index.lexical import BM25_B, BM25_K1, BM25_PARAMETERS, analyse
-from coopqa.index.manifest import RECORDED_PACKAGES, settings_fingerprint
+from coopqa.index.manifest import RECORDED_PACKAGES, same_fingerprint, settings_fingerprint
 from coopqa.index.store import DocumentPart, _embed_parts, _new_part, sentence_lexical_texts
 from coopqa.model import Embedder
 from coopqa.versions import package_versions
@@ -192,7 +192,7 @@ def build_milvus_index(settings: Settings, embedder: Embedder, progress: bool = 
         fingerprint = milvus_fingerprint(settings, embedder)
         live = published_version(client, ref)
         previous = _previous_manifest(client, ref, live)
-        if previous is not None and _same_settings(previous, fingerprint) and _same_documents(previous, documents):
+        if previous is not None and same_fingerprint(previous, fingerprint) and _same_documents(previous, documents):
             _drop_old_versions(client, ref, live)
             return MilvusBuildReport(live or 0, len(documents), len(documents), 0, 0, time.perf_counter() - began, True, ref.uri)
         parts, reused = _embedded_parts(client, ref, live, previous, fingerprint, documents, settings, embedder, progress)
@@ -302,10 +302,6 @@ def milvus_fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]
     return settings_fingerprint(settings, embedder.model_id, embedder.dimension) | {"store": "milvus", "bm25": BM25_PARAMETERS}
 
 
-def _same_settings(manifest: dict[str, Any], fingerprint: dict[str, Any]) -> bool:
-    return all(manifest.get(key) == value for key, value in fingerprint.items())
-
-
 def _document_entry(part: DocumentPart) -> dict[str, Any]:
     return {"sha256": part.document.sha256, "passages": len(part.passages)}
 
@@ -336,11 +332,11 @@ def _embedded_parts(
     progress: bool,
 ) -> tuple[list[DocumentPart], int]:
     """The documents chunked, with the published version's vectors where unchanged and the encoder's elsewhere."""
-    same = previous is not None and _same_settings(previous, fingerprint)
+    same = previous is not None and same_fingerprint(previous, fingerprint)
     reusable = _previous_vectors(client, ref, live, previous, {document.sha256 for document in documents}) if same else {}
     parts = [_new_part(document, settings) for document in documents]
     reused = _lay_previous_vectors(parts, reusable, embedder.dimension)
-    _embed_parts([part for part in parts if part.passage_vectors.size == 0 and part.passages], embedder, progress)
+    _embed_parts([part for part in parts if part.passage_vectors.size == 0 and part.passages], embedder, progress, settings.sentence_vectors)
     return parts, reused
 
 

@@ -40,9 +40,10 @@ from coopqa.documents import Document, Passage, Section, chunk_document, read_co
 from coopqa.errors import IndexStoreError
 from coopqa.index.dense import DEFAULT_THRESHOLDS, DenseIndex, DenseThresholds, build_dense_index, choose_dense_index, read_dense_index
 from coopqa.index.files import seal, verify_files
+from coopqa.index.late_chunking import sentence_places
 from coopqa.index.lexical import LexicalIndex
 from coopqa.index.manifest import FORMAT_VERSION as FORMAT_VERSION  # re-exported: callers import the index API from here
-from coopqa.index.manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, settings_fingerprint
+from coopqa.index.manifest import MANIFEST_FILE, RECORDED_PACKAGES, read_manifest, same_fingerprint, settings_fingerprint
 from coopqa.index.manifest import check_compatible as check_compatible
 from coopqa.index.versions import CURRENT_FILE, Lease, is_version_name, new_version_name, pointer_state, remove_unpublished
 from coopqa.index.versions import remove_stale_versions as _remove_stale_versions
@@ -294,7 +295,7 @@ def _previous_parts(index_dir: Path, fingerprint: dict[str, Any], progress: bool
         if folder is None:
             return {}
         manifest = read_manifest(folder)
-        if any(manifest.get(key) != value for key, value in fingerprint.items()):
+        if not same_fingerprint(manifest, fingerprint):
             return {}
         data = load_index(index_dir)
     except IndexStoreError as error:
@@ -344,19 +345,44 @@ def sentence_lexical_texts(part: DocumentPart) -> list[str]:
     return texts
 
 
-def _embed_parts(parts: list[DocumentPart], embedder: Embedder, progress: bool) -> None:
-    """Embed passages and sentences of ``parts`` in one pass (one progress bar)."""
+def _embed_parts(parts: list[DocumentPart], embedder: Embedder, progress: bool, sentence_vectors: str = "separate") -> None:
+    """Embed passages and sentences of ``parts``: in one encoder call of both (``separate``), or by late chunking (``late``)."""
     if not parts:
         return
     passage_texts = [p.embedding_text() for part in parts for p in part.passages]
     sentence_texts = [part.document.text[s:e] for part in parts for s, e in part.sentences]
     if progress:
         print(f"coopqa: embedding {len(passage_texts)} passages and {len(sentence_texts)} sentences…", file=sys.stderr, flush=True)
-    vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
-    passage_vectors, sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
+    if sentence_vectors == "late":
+        passage_vectors, all_sentence_vectors = _embed_late(parts, embedder, passage_texts, sentence_texts, progress)
+    else:
+        vectors = embedder.encode_passages(passage_texts + sentence_texts, progress=progress)
+        passage_vectors, all_sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
     for part in parts:
         part.passage_vectors, passage_vectors = passage_vectors[: len(part.passages)], passage_vectors[len(part.passages) :]
-        part.sentence_vectors, sentence_vectors = sentence_vectors[: len(part.sentences)], sentence_vectors[len(part.sentences) :]
+        part.sentence_vectors, all_sentence_vectors = all_sentence_vectors[: len(part.sentences)], all_sentence_vectors[len(part.sentences) :]
+
+
+def _embed_late(
+    parts: list[DocumentPart], embedder: Embedder, passage_texts: list[str], sentence_texts: list[str], progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage vectors and sentence vectors pooled from the passages' pass (:mod:`coopqa.index.late_chunking`); a
+    sentence no passage holds, or cut off by the model's length limit, is encoded on its own."""
+    spans: list[list[tuple[int, int]]] = []
+    places: list[tuple[int, int] | None] = []
+    for part in parts:
+        found = sentence_places(part.passages, part.sentences)
+        places += [None if place is None else (place[0] + len(spans), place[1]) for place in found.places]
+        spans += found.spans
+    passage_vectors, span_vectors = embedder.encode_passages_with_spans(passage_texts, spans, progress=progress)
+    sentence_vectors = np.full((len(sentence_texts), embedder.dimension), np.nan, dtype=np.float32)
+    for number, place in enumerate(places):
+        if place is not None:
+            sentence_vectors[number] = span_vectors[place[0]][place[1]]
+    alone = np.flatnonzero(np.isnan(sentence_vectors).any(axis=1))
+    if alone.size:
+        sentence_vectors[alone] = embedder.encode_passages([sentence_texts[i] for i in alone])
+    return passage_vectors, sentence_vectors
 
 
 @dataclass(frozen=True)
@@ -405,7 +431,7 @@ def build_index(
         parts = [previous.get(d.sha256) or _new_part(d, settings) for d in documents]
         reused = sum(1 for d in documents if d.sha256 in previous)
         parts = [_rebase(part, document) for part, document in zip(parts, documents)]
-        _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress)
+        _embed_parts([p for p in parts if p.passage_vectors.size == 0 and p.passages], embedder, progress, settings.sentence_vectors)
         folder = _write_version(index_dir, parts, fingerprint, dense_thresholds)
         _publish(index_dir, folder)
         _remove_stale_versions(index_dir, folder.name)

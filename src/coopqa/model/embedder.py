@@ -166,6 +166,18 @@ class Embedder:
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, progress=progress)
 
+    def encode_passages_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]], progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same pass, vectors of character spans inside them (late chunking; ONNX backends).
+
+        See :meth:`coopqa.model.onnx_encoder.OnnxSentenceEncoder.encode_with_spans`: a span cut off by the
+        model's length limit gets a row of NaN.
+        """
+        if not isinstance(self.model, OnnxSentenceEncoder):
+            raise ModelError("late chunking needs an ONNX backend (onnx or onnx-int8)", "set COOPQA_BACKEND=onnx, or sentence_vectors = separate")
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        return self.model.encode_with_spans(texts, spans, prompt=self.passage_prompt or None, batch_size=self.batch_size, show_progress_bar=progress)
+
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -186,13 +186,49 @@ class OnnxSentenceEncoder:
         convert_to_numpy: bool = True,
     ) -> np.ndarray:
         """Vectors of ``sentences`` (float32, one row each), in their input order."""
-        texts = [(prompt or "") + text for text in sentences]
-        encodings = self.tokenizer.encode_batch(texts, {"max_length": self.max_seq_length})
+        vectors = np.zeros((len(sentences), self.config.dimension), dtype=np.float32)
+        for rows, hidden, mask, _ in self._hidden_batches(sentences, prompt or "", batch_size, show_progress_bar):
+            vectors[rows] = self._pool(hidden, mask)
+        return self._normalised(vectors, normalize_embeddings)
+
+    def encode_with_spans(
+        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]], prompt: str | None = None, batch_size: int = 8, show_progress_bar: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of ``texts`` and, from the same pass, of character spans inside them (late chunking).
+
+        A span's vector is the mean of the token states whose last character lies inside it (a piece's offsets
+        include the space before it), so a sentence read
+        within its passage costs no second pass and carries its passage's context. ``spans[i]`` are
+        ``(start, end)`` offsets in ``texts[i]`` (the prompt excluded). A span with no token left (cut off by
+        ``max_seq_length``) gets a row of NaN, for the caller to encode on its own. All vectors are normalised.
+        Only for mean pooling, whose text vector is the mean of the same states.
+        """
+        if self.config.pooling != "mean":
+            raise ModelError(f"late chunking needs a mean-pooling model, this one pools by {self.config.pooling}", "build with sentence_vectors = separate")
+        vectors = np.zeros((len(texts), self.config.dimension), dtype=np.float32)
+        span_vectors = [np.full((len(spans[i]), self.config.dimension), np.nan, dtype=np.float32) for i in range(len(texts))]
+        shift = len(prompt or "")
+        for rows, hidden, mask, encodings in self._hidden_batches(texts, prompt or "", batch_size, show_progress_bar):
+            vectors[rows] = self._pool(hidden, mask)
+            for row, number in enumerate(rows):
+                offsets = np.array(encodings[number].offsets, dtype=np.int64).reshape(-1, 2)
+                real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
+                ends = offsets[:, 1] - shift
+                for position, (start, end) in enumerate(spans[number]):
+                    inside = real & (ends > start) & (ends <= end)
+                    if inside.any():
+                        span_vectors[number][position] = hidden[row, : len(inside)][inside].mean(axis=0)
+        return self._normalised(vectors, True), [self._normalised(block, True) for block in span_vectors]
+
+    def _hidden_batches(
+        self, texts: list[str], prompt: str, batch_size: int, progress: bool
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, list[Encoding]]]:
+        """``(text numbers, token states, mask, every text's encoding)`` per padded batch, longest texts first."""
+        encodings = self.tokenizer.encode_batch([prompt + text for text in texts], {"max_length": self.max_seq_length})
         lengths = np.array([len(e.ids) for e in encodings])
         order = np.argsort(-lengths, kind="stable")
-        vectors = np.zeros((len(texts), self.config.dimension), dtype=np.float32)
         starts: Iterable[int] = range(0, len(texts), batch_size)
-        if show_progress_bar:
+        if progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="Batches", unit="batch")
@@ -204,9 +240,10 @@ class OnnxSentenceEncoder:
             for row, number in enumerate(rows):
                 ids[row, : lengths[number]] = encodings[number].ids
                 mask[row, : lengths[number]] = 1
-            hidden = self.graph.run(None, ids, mask)[0]
-            vectors[rows] = self._pool(hidden, mask)
-        if self.config.normalize or normalize_embeddings:
+            yield rows, self.graph.run(None, ids, mask)[0], mask, encodings
+
+    def _normalised(self, vectors: np.ndarray, asked: bool) -> np.ndarray:
+        if self.config.normalize or asked:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
 
