@@ -165,6 +165,23 @@ def test_an_index_built_with_other_settings_is_refused_with_the_command_that_reb
     assert index.manifest["store"] == "milvus" and TOKEN_VARIABLE not in manifest
 
 
+def test_a_published_version_with_other_settings_is_reported_once_while_the_old_one_serves(
+    tmp_path: Path, settings: Settings, embedder: Embedder, capfd: pytest.CaptureFixture[str]
+) -> None:
+    own = replace(settings, store="milvus", index_dir=tmp_path)
+    build_milvus_index(own, embedder, progress=False)
+    index = MilvusIndex.open(own)
+    assert index is not None
+    assistant = Assistant(index, embedder, own)
+    build_milvus_index(replace(own, chunk_size=600, chunk_overlap=80), embedder, progress=False)  # another team's build
+    for _ in range(3):
+        assistant = assistant.refreshed()
+        assert isinstance(assistant.data, MilvusIndex) and assistant.data.version == index.version
+        assert assistant.ask("Qu'est-ce que le FMMD ?").hits
+    reported = capfd.readouterr().err
+    assert reported.count(f"keeping Milvus version {index.version}") == 1 and "chunk_size" in reported
+
+
 def test_the_store_is_part_of_the_index_identity(retriever: Assistant, settings: Settings) -> None:
     with pytest.raises(IndexStoreError, match="faiss store"):
         Assistant(retriever.data, retriever.embedder, replace(settings, store="milvus"))

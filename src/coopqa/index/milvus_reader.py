@@ -87,6 +87,8 @@ class MilvusIndex:
     version: int
     manifest: dict[str, Any]
     documents: Mapping[str, Document] = field(init=False)
+    #: Published versions found unusable (other settings): :meth:`refreshed` skips them instead of reading them again.
+    refused: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.documents = _Documents(self)
@@ -112,9 +114,9 @@ class MilvusIndex:
     def refreshed(self) -> MilvusIndex | None:
         """A reader over the version the alias names now, or ``None`` when it is still this one (one engine call)."""
         version = published_version(self.client, self.ref)
-        if version is None or version == self.version:
+        if version is None or version == self.version or version in self.refused:
             return None
-        return MilvusIndex(self.ref, self.client, version, read_milvus_manifest(self.client, self.ref, version))
+        return MilvusIndex(self.ref, self.client, version, read_milvus_manifest(self.client, self.ref, version), refused=self.refused)
 
     def call(self, action: Any) -> Any:
         """Run one engine call; its failure is one line naming the URI (the question fails, the app goes on)."""

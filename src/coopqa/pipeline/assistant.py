@@ -64,11 +64,19 @@ def open_milvus(settings: Settings, embedder: Embedder, progress: bool) -> Milvu
 
 
 def refreshed_milvus(index: MilvusIndex, check: Callable[[dict[str, object]], None]) -> MilvusIndex | None:
-    """The version the alias names now when it moved and can be served; ``None`` to keep serving ``index``."""
+    """The version the alias names now when it moved and can be served; ``None`` to keep serving ``index``.
+
+    A published version that cannot be served (built with other settings) is reported once, then skipped
+    without reading its manifest again, until the alias moves on.
+    """
     try:
         fresh = index.refreshed()
         if fresh is not None:
-            check(fresh.manifest)
+            try:
+                check(fresh.manifest)
+            except CoopqaError:
+                index.refused.add(fresh.version)
+                raise
     except CoopqaError as error:
         print(f"coopqa: keeping Milvus version {index.version}: {error.one_line()}", file=sys.stderr)
         return None
