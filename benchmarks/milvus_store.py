@@ -10,8 +10,9 @@
    written into both stores; the shipped questions' real vectors searched: ``Retriever.gather`` + ``rank`` p50/p95.
 3. **Dense search alone at ``--vectors`` vectors** (0 to skip): FAISS IVF-SQ8 (as coopqa builds it above 500,000
    passages) against Milvus Lite, query p50 and recall@10 against exact search, 200 random queries.
-4. **Build wall time**, ``--build-docs`` PIAF paragraphs into Milvus Lite: one worker against two shard workers run
-   at once (``coopqa index --shard I/2`` then ``--publish``).
+4. **Build wall time**, ``--build-docs`` PIAF paragraphs: into Milvus Lite, one worker against two shard workers run
+   at once (``coopqa index --shard I/2`` then ``--publish``); and late chunking (``sentence_vectors = late``, one
+   encoder pass) against the two passes, into both stores.
 
 Run it on an otherwise idle machine (the script prints the load average); figures: docs/scaling.md §3.6.
 """
@@ -192,21 +193,28 @@ def dense_at_scale(count: int, dimension: int, workdir: Path) -> dict[str, objec
 
 
 def build_time(documents: int, workdir: Path, env: dict[str, str]) -> dict[str, object]:
-    """Wall time of ``coopqa index`` into Milvus Lite served on loopback: one worker, then two shard workers at once."""
+    """Wall time of ``coopqa index``: into Milvus Lite served on loopback with one worker, two shard workers at once,
+    and one worker with late chunking; into the FAISS files with and without late chunking."""
     qaset = read_qa_file(PIAF)
     corpus = workdir / "piaf-corpus"
     corpus.mkdir()
     for document in qaset.documents[:documents]:
         (corpus / f"{document.doc_id.replace('/', '_')}.txt").write_text(document.text, encoding="utf-8")
     result: dict[str, object] = {"documents": documents}
-    for workers in (1, 2):
-        data = workdir / f"server-{workers}"
-        port = 19600 + workers
+    coopqa = str(Path(sys.executable).parent / "coopqa")
+    base = env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_READER": "off"}
+    for sentences in ("separate", "late"):
+        run_env = base | {"COOPQA_INDEX_DIR": str(workdir / f"faiss-{sentences}"), "COOPQA_SENTENCE_VECTORS": sentences}
+        began = time.perf_counter()
+        subprocess.run([coopqa, "index", "--quiet"], env=run_env, check=True, capture_output=True)
+        result[f"faiss_{sentences}_s"] = round(time.perf_counter() - began, 1)
+    for workers, sentences in ((1, "separate"), (2, "separate"), (1, "late")):
+        data = workdir / f"server-{workers}-{sentences}"
+        port = 19600 + workers + (10 if sentences == "late" else 0)
         command = [str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)]
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(5)
-        run_env = env | {"COOPQA_CORPUS_DIR": str(corpus), "COOPQA_STORE": "milvus", "COOPQA_MILVUS_URI": f"http://127.0.0.1:{port}", "COOPQA_READER": "off"}
-        coopqa = str(Path(sys.executable).parent / "coopqa")
+        run_env = base | {"COOPQA_STORE": "milvus", "COOPQA_MILVUS_URI": f"http://127.0.0.1:{port}", "COOPQA_SENTENCE_VECTORS": sentences}
         began = time.perf_counter()
         if workers == 1:
             subprocess.run([coopqa, "index", "--quiet"], env=run_env, check=True, capture_output=True)
@@ -216,7 +224,7 @@ def build_time(documents: int, workdir: Path, env: dict[str, str]) -> dict[str, 
             for shard in shards:
                 assert shard.wait() == 0
             subprocess.run([coopqa, "index", "--quiet", "--publish"], env=run_env, check=True, capture_output=True)
-        result[f"{workers}_worker_s"] = round(time.perf_counter() - began, 1)
+        result[f"milvus_{workers}_worker_{sentences}_s"] = round(time.perf_counter() - began, 1)
         server.terminate()
         server.wait()
     return result

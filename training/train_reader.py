@@ -289,6 +289,7 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--frozen-layers", type=int, default=6)
+    parser.add_argument("--layers", type=int, default=0, help="keep only e5's bottom N layers (a shallower reader; 0: all 12); not with --init")
     parser.add_argument("--negatives", type=float, default=0.5, help="share of questions also paired with another paragraph of their article")
     parser.add_argument(
         "--hard-negatives", action="store_true", help="pair with the article's paragraph closest to the question (not holding the answer), not a random one"
@@ -313,13 +314,15 @@ def main() -> int:
     folder, _model_id = resolve_model(settings)
     tokenizer = ReaderTokenizer(Path(folder))
     pad_id = tokenizer.pad_id
+    if args.init is not None and args.layers:
+        parser.error("--layers trains a shallower reader from e5's weights; a --init reader keeps its own layers")
     if args.init is not None:
         model = load_reader_net(Path(folder), args.init).train()
         if model.frozen_layers < args.frozen_layers:
             parser.error(f"--init {args.init} trained layers from {model.frozen_layers} up; freezing {args.frozen_layers} would drop what they learnt")
         model.freeze_below(args.frozen_layers)
     else:
-        model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers)
+        model = ReaderNet.from_encoder_folder(Path(folder), frozen_layers=args.frozen_layers, layers=args.layers)
     args.out.mkdir(parents=True, exist_ok=True)
 
     try:
@@ -418,7 +421,7 @@ def main() -> int:
             print(f"step {step}: calibration {scores}", file=sys.stderr)
 
     delta = {name: parameters[name].detach().to(torch.float16).contiguous() for name in names}
-    save_file(delta, str(args.out / "reader-delta.safetensors"), metadata={"frozen_layers": str(args.frozen_layers), "base": Path(folder).name})
+    save_file(delta, str(args.out / "reader-delta.safetensors"), metadata={"frozen_layers": str(args.frozen_layers), "layers": str(model.layers), "base": Path(folder).name})
     card = {
         "command": " ".join(sys.argv),
         "seed": args.seed,
@@ -427,6 +430,7 @@ def main() -> int:
         "mix": sizes,
         "skipped": dict(skipped),
         "frozen_layers": args.frozen_layers,
+        "layers": model.layers,
         "calibration": checks(),
         "minutes": round((time.perf_counter() - began) / 60, 1),
     }

@@ -30,9 +30,18 @@ class ReaderNet(torch.nn.Module):
         for name, parameter in self.encoder.named_parameters():
             parameter.requires_grad = _layer_of(name) >= frozen_layers
 
+    @property
+    def layers(self) -> int:
+        """Encoder layers the reader runs: all of e5's 12, or its bottom ones for a shallower, cheaper reader."""
+        return int(self.encoder.config.num_hidden_layers)
+
     @classmethod
-    def from_encoder_folder(cls, folder: Path, frozen_layers: int) -> ReaderNet:
+    def from_encoder_folder(cls, folder: Path, frozen_layers: int, layers: int = 0) -> ReaderNet:
+        """e5's encoder, cut to its bottom ``layers`` layers when given (0: all), with a new span head."""
         encoder = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+        if 0 < layers < encoder.config.num_hidden_layers:
+            encoder.encoder.layer = encoder.encoder.layer[:layers]
+            encoder.config.num_hidden_layers = layers
         return cls(encoder, frozen_layers)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,8 +69,9 @@ def load_reader_net(model_folder: Path, delta_file: Path) -> ReaderNet:
 
     with safe_open(str(delta_file), framework="pt") as handle:
         frozen_layers = int(handle.metadata().get("frozen_layers", "0"))
+        layers = int(handle.metadata().get("layers", "0"))  # 0 (or absent): all of e5's layers
         delta = {name: handle.get_tensor(name).to(torch.float32) for name in handle.keys()}  # noqa: SIM118 (safe_open is no dict)
-    model = ReaderNet.from_encoder_folder(model_folder, frozen_layers)
+    model = ReaderNet.from_encoder_folder(model_folder, frozen_layers, layers)
     missing = set(trainable_parameter_names(model)) - set(delta)
     unexpected = set(delta) - set(dict(model.named_parameters()))
     if missing or unexpected:
