@@ -421,7 +421,8 @@ def main() -> int:
             print(f"step {step}: calibration {scores}", file=sys.stderr)
 
     delta = {name: parameters[name].detach().to(torch.float16).contiguous() for name in names}
-    save_file(delta, str(args.out / "reader-delta.safetensors"), metadata={"frozen_layers": str(args.frozen_layers), "layers": str(model.layers), "base": Path(folder).name})
+    metadata = {"frozen_layers": str(args.frozen_layers), "layers": str(model.layers), "base": Path(folder).name}
+    save_file(delta, str(args.out / "reader-delta.safetensors"), metadata=metadata)
     card = {
         "command": " ".join(sys.argv),
         "seed": args.seed,
