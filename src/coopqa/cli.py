@@ -35,6 +35,10 @@ SETTING_FLAGS = {
     "chunk-size": ("chunk_size", int, f"passage size in characters (default: {_DEFAULTS.chunk_size})"),
     "reader": ("reader", str, f"the extractive reader: on (short answer, reranking, answer-level abstention) or off (default: {_DEFAULTS.reader})"),
     "chunk-overlap": ("chunk_overlap", int, f"overlap between passages in characters (default: {_DEFAULTS.chunk_overlap})"),
+    "sentence-vectors": ("sentence_vectors", str, (
+            "how a build gets sentence vectors: separate (each sentence encoded again) or late (pooled from its passage's pass, "
+            f"one encoder pass; ONNX backends) (default: {_DEFAULTS.sentence_vectors})"
+        )),
     "store": ("store", str, f"where the index lives: faiss (files in --index) or milvus (a Milvus engine at --milvus-uri) (default: {_DEFAULTS.store})"),
     "milvus-ranker": ("milvus_ranker", str, f"Milvus store, hybrid: coopqa's fusion or the engine's rrf or weighted (default: {_DEFAULTS.milvus_ranker})"),
     "milvus-uri": ("milvus_uri", str, "Milvus Lite file (./milvus.db) or server (http://host:19530); token: COOPQA_MILVUS_TOKEN (default: INDEX/milvus.db)"),
