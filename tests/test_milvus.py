@@ -24,6 +24,7 @@ import pytest
 from coopqa.config import Settings
 from coopqa.errors import IndexStoreError
 from coopqa.evaluation.qa_formats import read_qa_file
+from coopqa.index.manifest import check_compatible
 from coopqa.index.milvus_reader import MilvusIndex
 from coopqa.index.milvus_store import KEPT_VERSIONS, TOKEN_VARIABLE, build_milvus_index, connect, milvus_ref, versions_present
 from coopqa.model import Embedder
@@ -163,6 +164,11 @@ def test_an_index_built_with_other_settings_is_refused_with_the_command_that_reb
     assert "chunk_size" in raised.value.one_line() and "coopqa index" in raised.value.one_line()
     manifest = json.dumps(index.manifest)
     assert index.manifest["store"] == "milvus" and TOKEN_VARIABLE not in manifest
+    # An index whose engine scores BM25 with parameters it did not record (built before they were) is refused too.
+    unrecorded = {key: value for key, value in index.manifest.items() if key != "bm25"}
+    with pytest.raises(IndexStoreError) as raised:
+        check_compatible(unrecorded, milvus_settings, milvus_assistant.embedder.model_id, milvus_assistant.embedder.dimension)
+    assert "did not record" in raised.value.one_line() and "coopqa index" in raised.value.one_line()
 
 
 def test_a_published_version_with_other_settings_is_reported_once_while_the_old_one_serves(

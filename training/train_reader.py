@@ -316,6 +316,8 @@ def main() -> int:
     pad_id = tokenizer.pad_id
     if args.init is not None and args.layers:
         parser.error("--layers trains a shallower reader from e5's weights; a --init reader keeps its own layers")
+    if not 0 <= args.layers <= 12 or (args.layers and args.frozen_layers >= args.layers):
+        parser.error(f"--layers must be 1 to 12 (0: all) and above --frozen-layers ({args.frozen_layers}), got {args.layers}")
     if args.init is not None:
         model = load_reader_net(Path(folder), args.init).train()
         if model.frozen_layers < args.frozen_layers:

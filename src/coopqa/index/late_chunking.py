@@ -2,7 +2,7 @@
 
 Without it, the build encodes every text twice: each passage, then each sentence again on its own. With
 ``sentence_vectors = "late"`` (late chunking, Günther et al. 2024), a sentence's vector is the mean of the
-token states of the passage that holds most of it, read once (:meth:`coopqa.model.Embedder.encode_passages_with_spans`).
+token states of the first passage that holds it whole, read once (:meth:`coopqa.model.Embedder.encode_passages_with_spans`).
 This module only maps offsets: a sentence's document span to a span in that passage's
 :meth:`~coopqa.documents.Passage.embedding_text` (the section path, a newline, then the passage's text).
 """
@@ -17,6 +17,9 @@ import numpy as np
 
 from coopqa.documents import Passage
 
+#: Bumped whenever the pooling rule changes, so that indexes built with the old one are embedded again.
+LATE_CHUNKING_VERSION = 1
+
 
 @dataclass(frozen=True)
 class SentencePlaces:
@@ -27,30 +30,24 @@ class SentencePlaces:
 
 
 def sentence_places(passages: Sequence[Passage], sentences: np.ndarray) -> SentencePlaces:
-    """Assign each sentence (document offsets ``(start, end)``) to the passage overlapping it most, the first on a tie.
+    """Assign each sentence (document offsets ``(start, end)``) to the first passage that holds it whole.
 
-    ``passages`` are one document's, in order; a sentence that no passage overlaps gets ``None`` (encode it on its
-    own). A sentence longer than its passage is pooled over the part the passage holds.
+    ``passages`` are one document's, in order (consecutive passages overlap by ``chunk_overlap``). A sentence that
+    no passage holds whole (one the splitter cut, or none at all) gets ``None``: it is encoded on its own, as
+    without late chunking.
     """
     starts = [passage.start for passage in passages]
     spans: list[list[tuple[int, int]]] = [[] for _ in passages]
     places: list[tuple[int, int] | None] = []
     for start, end in np.asarray(sentences, dtype=np.int64).reshape(-1, 2).tolist():
-        first = max(bisect.bisect_right(starts, start) - 1, 0)
-        best, best_overlap = -1, 0
-        for number in range(first, len(passages)):
-            passage = passages[number]
-            if passage.start >= end:
-                break
-            overlap = min(end, passage.end) - max(start, passage.start)
-            if overlap > best_overlap:
-                best, best_overlap = number, overlap
-        if best < 0:
+        number = bisect.bisect_right(starts, start) - 1
+        while number > 0 and passages[number - 1].end >= end:  # an earlier passage that also holds it (an overlap)
+            number -= 1
+        if number < 0 or passages[number].end < end:
             places.append(None)
             continue
-        passage = passages[best]
-        heading = " > ".join(passage.section)
-        shift = len(heading) + 1 if heading else 0
-        places.append((best, len(spans[best])))
-        spans[best].append((shift + max(start, passage.start) - passage.start, shift + min(end, passage.end) - passage.start))
+        passage = passages[number]
+        shift = len(passage.embedding_text()) - len(passage.text)  # the section path and its newline come first
+        places.append((number, len(spans[number])))
+        spans[number].append((shift + start - passage.start, shift + end - passage.start))
     return SentencePlaces(spans, places)

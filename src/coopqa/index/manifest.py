@@ -17,6 +17,7 @@ from coopqa.documents import FRENCH_SEPARATORS
 from coopqa.errors import IndexStoreError
 from coopqa.index.dense import check_dense_params
 from coopqa.index.files import check_file_records
+from coopqa.index.late_chunking import LATE_CHUNKING_VERSION
 from coopqa.index.lexical import ANALYSER_VERSION, BM25_PARAMETERS
 
 #: 2: passage vectors in passage_vectors.npy (no reconstruct() from FAISS), the dense index
@@ -41,7 +42,7 @@ RECORDED_PACKAGES = ("coopqa", "faiss-cpu", "sentence-transformers", "transforme
 def settings_fingerprint(settings: Settings, model_id: str, dimension: int) -> dict[str, Any]:
     """What must match for an index (or one document's part of it) to be reused (late chunking only when on, so
     indexes built before it stay valid)."""
-    late = {"sentence_vectors": "late"} if settings.sentence_vectors == "late" else {}
+    late = {"sentence_vectors": "late", "late_chunking": LATE_CHUNKING_VERSION} if settings.sentence_vectors == "late" else {}
     return late | {
         "format": FORMAT_VERSION,
         "model": {"id": model_id, "dimension": dimension},
@@ -79,7 +80,8 @@ def check_compatible(manifest: dict[str, Any], settings: Settings, model_id: str
     if built_store != settings.store:
         raise IndexStoreError(f"the index was built for the {built_store} store, the settings ask for {settings.store}", f"{_REBUILD} --store {settings.store}")
     if built_store == "milvus" and manifest.get("bm25") != BM25_PARAMETERS:
-        raise IndexStoreError(f"the index's engine scores BM25 with {manifest.get('bm25')}, this coopqa with {BM25_PARAMETERS}", f"{_REBUILD} --store milvus")
+        built_bm25 = manifest.get("bm25") or "parameters it did not record"
+        raise IndexStoreError(f"the index's engine scores BM25 with {built_bm25}, this coopqa with {BM25_PARAMETERS}", f"{_REBUILD} --store milvus")
     chunking = manifest["chunking"]
     built = (chunking["chunk_size"], chunking["chunk_overlap"])
     wanted = (settings.chunk_size, settings.chunk_overlap)

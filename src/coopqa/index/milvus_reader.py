@@ -87,7 +87,8 @@ class MilvusIndex:
     version: int
     manifest: dict[str, Any]
     documents: Mapping[str, Document] = field(init=False)
-    #: Published versions found unusable (other settings): :meth:`refreshed` skips them instead of reading them again.
+    #: Published versions found unusable (other settings): :meth:`refreshed` skips them instead of reading them again
+    #: (a newer publish is read: versions only grow).
     refused: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -114,9 +115,17 @@ class MilvusIndex:
     def refreshed(self) -> MilvusIndex | None:
         """A reader over the version the alias names now, or ``None`` when it is still this one (one engine call)."""
         version = published_version(self.client, self.ref)
-        if version is None or version == self.version or version in self.refused:
-            return None
+        with self._lock:
+            if version is None or version == self.version or version in self.refused:
+                return None
         return MilvusIndex(self.ref, self.client, version, read_milvus_manifest(self.client, self.ref, version), refused=self.refused)
+
+    def refuse(self, version: int) -> bool:
+        """Remember that ``version`` cannot be served; ``True`` the first time (to report it once, whatever the threads)."""
+        with self._lock:
+            first = version not in self.refused
+            self.refused.add(version)
+            return first
 
     def call(self, action: Any) -> Any:
         """Run one engine call; its failure is one line naming the URI (the question fails, the app goes on)."""

@@ -197,10 +197,10 @@ class OnnxSentenceEncoder:
         """Vectors of ``texts`` and, from the same pass, of character spans inside them (late chunking).
 
         A span's vector is the mean of the token states whose last character lies inside it (a piece's offsets
-        include the space before it), so a sentence read
-        within its passage costs no second pass and carries its passage's context. ``spans[i]`` are
-        ``(start, end)`` offsets in ``texts[i]`` (the prompt excluded). A span with no token left (cut off by
-        ``max_seq_length``) gets a row of NaN, for the caller to encode on its own. All vectors are normalised.
+        include the space before it), so a sentence read within its passage costs no second pass and carries its
+        passage's context. ``spans[i]`` are ``(start, end)`` offsets in ``texts[i]`` (the prompt excluded). A span
+        the model did not read to its end (the text was cut at ``max_seq_length``) gets a row of NaN, for the caller
+        to encode on its own. All vectors are normalised.
         Only for mean pooling, whose text vector is the mean of the same states.
         """
         if self.config.pooling != "mean":
@@ -214,9 +214,11 @@ class OnnxSentenceEncoder:
                 offsets = np.array(encodings[number].offsets, dtype=np.int64).reshape(-1, 2)
                 real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
                 ends = offsets[:, 1] - shift
+                # A text cut at max_seq_length: a span reaching past its last token is left to be encoded alone.
+                read_to = int(ends[real].max()) if len(encodings[number].ids) >= self.max_seq_length and real.any() else None
                 for position, (start, end) in enumerate(spans[number]):
                     inside = real & (ends > start) & (ends <= end)
-                    if inside.any():
+                    if inside.any() and (read_to is None or end <= read_to):
                         span_vectors[number][position] = hidden[row, : len(inside)][inside].mean(axis=0)
         return self._normalised(vectors, True), [self._normalised(block, True) for block in span_vectors]
 

@@ -67,18 +67,16 @@ def refreshed_milvus(index: MilvusIndex, check: Callable[[dict[str, object]], No
     """The version the alias names now when it moved and can be served; ``None`` to keep serving ``index``.
 
     A published version that cannot be served (built with other settings) is reported once, then skipped
-    without reading its manifest again, until the alias moves on.
+    without reading its manifest again; a later publish is read.
     """
+    fresh = None
     try:
         fresh = index.refreshed()
         if fresh is not None:
-            try:
-                check(fresh.manifest)
-            except CoopqaError:
-                index.refused.add(fresh.version)
-                raise
+            check(fresh.manifest)
     except CoopqaError as error:
-        print(f"coopqa: keeping Milvus version {index.version}: {error.one_line()}", file=sys.stderr)
+        if fresh is None or index.refuse(fresh.version):  # an engine that did not answer is reported each time
+            print(f"coopqa: keeping Milvus version {index.version}: {error.one_line()}", file=sys.stderr)
         return None
     return fresh
 
