@@ -52,9 +52,7 @@ def test_a_pooled_sentence_reads_as_that_sentence_and_not_its_neighbour(embedder
     assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0], similarity
 
 
-def test_late_chunking_needs_an_onnx_backend() -> None:
-    with pytest.raises(ConfigError, match="ONNX backend"):
-        load_settings({"sentence_vectors": "late", "backend": "torch"}, environ={})
+def test_an_unknown_way_of_getting_sentence_vectors_is_a_one_line_error() -> None:
     with pytest.raises(ConfigError, match="sentence_vectors must be one of"):
         load_settings({"sentence_vectors": "pooled"}, environ={})
 

@@ -176,8 +176,6 @@ class Settings:
             raise ConfigError(f"milvus_ranker must be one of {', '.join(MILVUS_RANKERS)}, got {self.milvus_ranker!r}")
         if self.sentence_vectors not in SENTENCE_VECTOR_CHOICES:
             raise ConfigError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTOR_CHOICES)}, got {self.sentence_vectors!r}")
-        if self.sentence_vectors == "late" and self.backend == "torch":
-            raise ConfigError("sentence_vectors = late needs an ONNX backend (onnx or onnx-int8), not torch")
         if self.store == "milvus" and self.chunk_size > 16000:
             raise ConfigError(f"the Milvus store keeps passages of at most 16000 characters, got chunk_size {self.chunk_size}")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):
