@@ -36,8 +36,8 @@ def test_the_issues_wrong_answers_are_not_confident(reading_retriever: Assistant
 
 
 def test_a_right_answer_with_strong_signals_is_confident(reading_retriever: Assistant) -> None:
-    short = reading_retriever.ask("Quel était le budget du projet SHARAKA ?").short
-    assert short is not None and "5 271 000" in short.text
+    short = reading_retriever.ask("De combien est doté le fonds fiduciaire d'urgence de l'UE ?").short
+    assert short is not None and "1,8 milliard" in short.text
     assert short.confident and 0.0 < short.score <= 1.0
     assert {name for name, _ in short.signals} >= {"margin", "cosine", "start_prob"}
 
@@ -84,13 +84,13 @@ def test_the_json_says_whether_the_answer_is_confident_and_the_text_says_how_to_
     def ask(question: str, *flags: str) -> str:
         return subprocess.run([COOPQA, "ask", question, *flags], capture_output=True, text=True, env=cli_env, timeout=300, check=True).stdout
 
-    confident = json.loads(ask("Quel était le budget du projet SHARAKA ?", "--json"))["answer"]
+    confident = json.loads(ask("De combien est doté le fonds fiduciaire d'urgence de l'UE ?", "--json"))["answer"]
     unsure = json.loads(ask("Qui exerce la présidence du FMMD ?", "--json"))["answer"]
     assert confident["confident"] is True and unsure["confident"] is False
     assert unsure["score"] < confident["score"]
     text = ask("Qui exerce la présidence du FMMD ?")
     assert "Réponse possible : " in text and "vérifier dans le passage cité" in text
-    assert "Réponse : " in ask("Quel était le budget du projet SHARAKA ?")
+    assert "Réponse : " in ask("De combien est doté le fonds fiduciaire d'urgence de l'UE ?")
 
 
 def test_eval_reports_trust_and_draws_the_risk_coverage_curve(reading_retriever: Assistant, tmp_path: Path, cli_env: dict[str, str]) -> None:
