@@ -183,16 +183,24 @@ def test_damaged_reader_weights_are_a_one_line_error(settings: Settings, tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["reader.onnx", "word_embeddings.npy"], ids=["graph", "token-table"])
-def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Reader, name: str) -> None:
+def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Reader, name: str, tmp_path: Path) -> None:
     from coopqa.model.embedder import default_model_folder
     from coopqa.model.reader_model import reader_export_folder
 
+    # Damage a copy in a model cache of its own: the shared cache may serve another coopqa process meanwhile
+    # (an eval run once read the table this test had cut), and the converted e5 folder is only read.
+    own = replace(settings, model_cache=tmp_path / "models")
+    own.model_cache.mkdir()
+    default_model_folder(own).symlink_to(default_model_folder(settings), target_is_directory=True)
     digest = hashlib.sha256(shipped_reader_weights().read_bytes()).hexdigest()
-    damaged = reader_export_folder(settings.model_cache, default_model_folder(settings), digest) / name
+    shared = reader_export_folder(settings.model_cache, default_model_folder(settings), digest)
+    copy = reader_export_folder(own.model_cache, default_model_folder(own), digest)
+    shutil.copytree(shared, copy)
+    damaged = copy / name
     size = damaged.stat().st_size
     with damaged.open("r+b") as handle:
         handle.truncate(size // 3)
-    again = Reader(open_reader(settings, progress=False))
+    again = Reader(open_reader(own, progress=False))
     assert damaged.stat().st_size == size
     assert again.read("Quel est le budget du projet AMEM ?", ["Le projet AMEM dispose d’un budget de 2.400.000 Euros."]).best() is not None
 
