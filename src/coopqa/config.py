@@ -114,12 +114,12 @@ class Settings:
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
     #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
-    #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r3 weights, on the shipped QA set's
-    #: held-out half it gives the short answer (F1 0.582 with echoes skipped) and a highlight of at most 300 characters that holds the answer
-    #: for 79 % of questions (retrieval's own: 43 %), with hit@1 unchanged (docs/reader.md).
+    #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r5 weights, on the shipped QA set's
+    #: held-out half it gives the short answer (F1 0.616) and a highlight of at most 300 characters that holds the answer
+    #: for 81 % of questions (retrieval's own: 43 %), with hit@1 unchanged (docs/reader.md).
     reader: str = "on"
-    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r3 weights,
-    #: the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit
+    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r5 weights (as
+    #: with r3's), the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit
     #: half (``training/reader_window.py``).
     reader_threshold: float = -4.0
     #: How many of the best fused passages the reader reads: 1 measured best (reranking by the shipped weights lowers hit@1).
