@@ -38,10 +38,19 @@ from coopqa.documents import Document, Section, read_corpus, split_sentences
 from coopqa.evaluation.qa_formats import read_qa_file
 from coopqa.index import build_index, load_index
 from coopqa.index.dense import DEFAULT_THRESHOLDS
-from coopqa.index.lexical import BM25_PARAMETERS
 from coopqa.index.manifest import settings_fingerprint
 from coopqa.index.milvus_reader import MilvusIndex
-from coopqa.index.milvus_store import _create_version, _insert_parts, _manifest, _publish, _write_manifest, build_milvus_index, connect, milvus_ref
+from coopqa.index.milvus_store import (
+    _create_version,
+    _insert_parts,
+    _manifest,
+    _publish,
+    _write_manifest,
+    build_milvus_index,
+    connect,
+    milvus_fingerprint,
+    milvus_ref,
+)
 from coopqa.index.store import _new_part, _write_version
 from coopqa.model import Embedder
 from coopqa.pipeline import Assistant, Reader
@@ -118,8 +127,7 @@ def retrieval_at_scale(settings: Settings, embedder: Embedder, passages: int, wo
     began = time.perf_counter()
     _create_version(client, ref, 1, embedder.dimension, fresh=True)
     counts = _insert_parts(client, ref, 1, parts, 0)
-    milvus_fingerprint = fingerprint | {"store": "milvus", "bm25": BM25_PARAMETERS}
-    _write_manifest(client, ref, 1, _manifest(milvus_fingerprint, {p.document.doc_id: {"sha256": p.document.sha256} for p in parts}, *counts))
+    _write_manifest(client, ref, 1, _manifest(milvus_fingerprint(milvus, embedder), {p.document.doc_id: {"sha256": p.document.sha256} for p in parts}, *counts))
     _publish(client, ref, 1)
     milvus_build = time.perf_counter() - began
     client.close()

@@ -37,6 +37,7 @@ def sentence_places(passages: Sequence[Passage], sentences: np.ndarray) -> Sente
     without late chunking.
     """
     starts = [passage.start for passage in passages]
+    shifts = [len(passage.embedding_text()) - len(passage.text) for passage in passages]  # the section path and its newline come first
     spans: list[list[tuple[int, int]]] = [[] for _ in passages]
     places: list[tuple[int, int] | None] = []
     for start, end in np.asarray(sentences, dtype=np.int64).reshape(-1, 2).tolist():
@@ -46,8 +47,7 @@ def sentence_places(passages: Sequence[Passage], sentences: np.ndarray) -> Sente
         if number < 0 or passages[number].end < end:
             places.append(None)
             continue
-        passage = passages[number]
-        shift = len(passage.embedding_text()) - len(passage.text)  # the section path and its newline come first
+        passage, shift = passages[number], shifts[number]
         places.append((number, len(spans[number])))
         spans[number].append((shift + start - passage.start, shift + end - passage.start))
     return SentencePlaces(spans, places)

@@ -31,7 +31,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,8 +249,7 @@ def build_milvus_shard(
             "counts": {"passages": passage_rows, "sentences": sentence_rows},
         }
         _, _, documents_name = ref.collections(version)
-        text = json.dumps(done, ensure_ascii=False)
-        pieces = [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
+        pieces = _pieces(json.dumps(done, ensure_ascii=False))
         rows = [_document_row(base + SHARD_SPAN - 1 - n, "shard", f"{shard}/{shards}", n, piece) for n, piece in enumerate(pieces)]
         client.insert(documents_name, rows)
         client.flush(documents_name)
@@ -269,10 +268,7 @@ def publish_milvus_shards(settings: Settings) -> MilvusBuildReport:
         _, _, documents_name = ref.collections(pending)
         load_version(client, ref, pending)
         rows = client.query(documents_name, filter='kind == "shard"', output_fields=["doc", "piece", "body"])
-        records: dict[str, list[tuple[int, str]]] = {}
-        for row in rows:
-            records.setdefault(row["doc"], []).append((int(row["piece"]), row["body"]))
-        done = [json.loads("".join(body for _, body in sorted(pieces))) for pieces in records.values()]
+        done = [json.loads("".join(bodies)) for bodies in _bodies_by_doc(rows).values()]
         if not done:
             raise IndexStoreError(f"no shard has finished in pending version {pending} at {ref.uri}", "run coopqa index --shard I/N on each worker first")
         counts = {entry["shards"] for entry in done}
@@ -457,11 +453,23 @@ def _manifest(fingerprint: dict[str, Any], documents: dict[str, Any], passages: 
 def _write_manifest(client: Any, ref: MilvusIndexRef, version: int, manifest: dict[str, Any]) -> None:
     _, _, documents_name = ref.collections(version)
     client.delete(documents_name, filter='kind == "manifest"')
-    text = json.dumps(manifest, ensure_ascii=False)
-    pieces = [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)] or [""]
+    pieces = _pieces(json.dumps(manifest, ensure_ascii=False)) or [""]
     base = SHARD_SPAN // 2  # between a whole build's ids and shard 0's
     client.insert(documents_name, [_document_row(base + n, "manifest", "", n, piece) for n, piece in enumerate(pieces)])
     client.flush(documents_name)
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut into rows of at most :data:`_TEXT_PIECE` characters (none for an empty text)."""
+    return [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
+
+
+def _bodies_by_doc(rows: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Rows of the documents collection regrouped: each ``doc``'s bodies in ``piece`` order, as :func:`_pieces` cut them."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        found.setdefault(row["doc"], []).append((int(row["piece"]), row["body"]))
+    return {doc: [body for _, body in sorted(pieces)] for doc, pieces in found.items()}
 
 
 def _document_row(row_id: int, kind: str, doc: str, piece: int, body: str) -> dict[str, Any]:
@@ -493,7 +501,7 @@ def _rows(parts: list[DocumentPart], base: int) -> tuple[list[dict[str, Any]], l
         if len(body.encode("utf-8")) > _VARCHAR_MAX:
             raise IndexStoreError(f"{document.doc_id}: its {len(document.sections)} section headings do not fit one Milvus row", "split the file")
         text = document.text
-        pieces = [body] + [text[i : i + _TEXT_PIECE] for i in range(0, len(text), _TEXT_PIECE)]
+        pieces = [body, *_pieces(text)]
         for number, piece in enumerate(pieces):
             document_rows.append(_document_row(base + len(document_rows), "document", document.doc_id, number, piece))
     return passage_rows, sentence_rows, document_rows
@@ -553,14 +561,10 @@ def read_documents(client: Any, ref: MilvusIndexRef, version: int, doc_ids: Sequ
     expression = 'kind == "document"'
     if doc_ids is not None:
         expression += " and doc in " + json.dumps(list(doc_ids), ensure_ascii=False)
-    pieces: dict[str, list[tuple[int, str]]] = {}
-    for row in _query_all(client, collection, expression, ["doc", "piece", "body"]):
-        pieces.setdefault(row["doc"], []).append((int(row["piece"]), row["body"]))
     documents = {}
-    for doc_id, parts in pieces.items():
-        parts.sort()
-        head = json.loads(parts[0][1])
-        text = "".join(body for _, body in parts[1:])
+    for doc_id, bodies in _bodies_by_doc(_query_all(client, collection, expression, ["doc", "piece", "body"])).items():
+        head = json.loads(bodies[0])
+        text = "".join(bodies[1:])
         sections = tuple(Section(int(start), int(end), tuple(path)) for start, end, path in head["sections"])
         documents[doc_id] = Document(doc_id, text, head["sha256"], head["title"], sections)
     return documents
