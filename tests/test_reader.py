@@ -205,6 +205,41 @@ def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Rea
     assert again.read("Quel est le budget du projet AMEM ?", ["Le projet AMEM dispose d’un budget de 2.400.000 Euros."]).best() is not None
 
 
+@pytest.mark.slow
+def test_a_shallower_reader_delta_is_served_with_its_own_depth(settings: Settings, tmp_path: Path) -> None:
+    """A delta trained on e5's bottom layers only (``train_reader.py --layers N``) runs as that shallow network.
+
+    The reference is built here, independently of the export: were the runtime to lay the delta over all twelve
+    layers, its logits would differ from this two-layer network's.
+    """
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+
+    from coopqa.model.embedder import default_model_folder
+    from coopqa.model.reader_model import ReaderTokenizer
+    from coopqa.model.reader_net import ReaderNet, trainable_parameter_names
+
+    own = replace(settings, model_cache=tmp_path / "models")
+    own.model_cache.mkdir()
+    default_model_folder(own).symlink_to(default_model_folder(settings), target_is_directory=True)
+    torch.manual_seed(0)
+    net = ReaderNet.from_encoder_folder(default_model_folder(settings), frozen_layers=1, layers=2)
+    delta = {name: parameter.detach().to(torch.float16).contiguous() for name, parameter in net.named_parameters() if name in trainable_parameter_names(net)}
+    weights = tmp_path / "reader-delta.safetensors"
+    save_file(delta, str(weights), metadata={"frozen_layers": "1", "layers": "2"})
+    net.load_state_dict({name: tensor.to(torch.float32) for name, tensor in delta.items()}, strict=False)
+
+    session = open_reader(own, weights=weights, progress=False, model_file="reader.onnx")
+    window = ReaderTokenizer(default_model_folder(settings)).windows([("Quel est le budget ?", "Le projet dispose de 2.400.000 Euros.")])[0]
+    ids = np.array([window.ids], dtype=np.int64)
+    with torch.no_grad():
+        expected = [tensor.numpy() for tensor in net.eval()(torch.from_numpy(ids), torch.from_numpy(np.ones_like(ids)))]
+    served = session.logits(ids, np.ones_like(ids))
+    assert net.layers == 2
+    assert max(float(np.abs(a - b).max()) for a, b in zip(served, expected)) < 1e-2
+
+
 @pytest.mark.parametrize(
     ("text", "piece", "whole"),
     [
