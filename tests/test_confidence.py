@@ -39,7 +39,28 @@ def test_a_right_answer_with_strong_signals_is_confident(reading_retriever: Assi
     short = reading_retriever.ask("De combien est doté le fonds fiduciaire d'urgence de l'UE ?").short
     assert short is not None and "1,8 milliard" in short.text
     assert short.confident and 0.0 < short.score <= 1.0
-    assert {name for name, _ in short.signals} >= {"margin", "cosine", "start_prob"}
+    assert {name for name, _ in short.signals} >= {"margin", "cosine", "start_prob", "runner_up_gap"}
+
+
+def test_the_runner_up_is_the_readers_second_choice_apart_from_its_answer(reader: Reader) -> None:
+    """``runner_up_gap`` (a calibrator signal): a passage offering two candidate answers gives a smaller gap than one offering one."""
+    from functools import partial
+
+    from coopqa.reading.short_answer import _apart
+
+    question = "En quelle année le programme a-t-il été lancé ?"
+    lone = "Le programme a été lancé en 2016 au Maroc."
+    crowded = "Le programme a été lancé en 2016 ou en 2017, selon les sources, et prolongé en 2019."
+    gaps = []
+    for passage in (lone, crowded):
+        logits = reader.logits(question, [passage])
+        best = logits.reading().best()
+        assert best is not None and passage[best.start : best.end].isdigit()
+        second = logits.reading(accept=partial(_apart, best, lambda *_: True)).spans[0]
+        assert second is not None and second.score <= best.score
+        assert second.end <= best.start or second.start >= best.end, "the runner-up never overlaps the answer"
+        gaps.append(best.score - second.score)
+    assert gaps[1] < gaps[0]
 
 
 def test_the_shipped_calibrator_is_the_one_fitted_for_the_shipped_reader(reader: Reader) -> None:

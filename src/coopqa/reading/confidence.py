@@ -32,6 +32,7 @@ FEATURES = (
     "span_chars",  # log(1 + characters of the answer)
     "start_prob",  # the highest softmax probability of a start position in the passage (one clear start, or many)
     "end_prob",  # the same for the end
+    "runner_up_gap",  # the span's score minus the passage's best span apart from it (capped at 20): one reading or two
     "typed",  # the question asks for a kind of answer (a date, an amount, a person…) and the span is of that kind
     "pinned_sentence",  # read inside the sentence naming the year or edition the question names
     "in_highlight",  # the answer lies in the sentence(s) retrieval highlights: reader and retrieval agree

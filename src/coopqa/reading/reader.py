@@ -82,7 +82,6 @@ class Reader:
         session = open_reader(settings, progress=progress)
         return cls(session, shipped_calibrator(session.weights_digest))
 
-
     def read(
         self,
         question: str,

@@ -10,6 +10,7 @@ what an acronym stands for is answered from the long form the text gives (:mod:`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -22,6 +23,14 @@ from coopqa.reading.reader import Reader
 from coopqa.reading.spans import Span
 from coopqa.search.figures import figures
 from coopqa.search.retriever import Evidence, Retriever
+
+#: ``runner_up_gap`` when the passage offers no other span (and its ceiling): a lone span is as clear as it gets.
+RUNNER_UP_CAP = 20.0
+
+
+def _apart(best: Span, acceptable: Callable[[int, int, int], bool], pair: int, start: int, end: int) -> bool:
+    """A span of ``best``'s passage that does not overlap it: the reader's second choice there."""
+    return pair == best.pair and (end <= best.start or start >= best.end) and acceptable(pair, start, end)
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,7 @@ class ShortAnswerReader:
                     return int(position), Found(passage.start + definition.start, passage.start + definition.end, {"defined": 1.0})
         return None
 
-    def read(
-        self, evidence: Evidence, order: np.ndarray, threshold: float, question: str, kind: AnswerKind | None = None
-    ) -> tuple[np.ndarray, Found | None]:
+    def read(self, evidence: Evidence, order: np.ndarray, threshold: float, question: str, kind: AnswerKind | None = None) -> tuple[np.ndarray, Found | None]:
         """Read the best passages against ``question``: the one holding the best-read answer goes first; no convincing span abstains.
 
         The span may lie anywhere in the passage. Keeping it inside retrieval's answering sentence
@@ -139,6 +146,7 @@ class ShortAnswerReader:
         start = windows[best.pair][0]
         start_peak, end_peak = logits.peaks(best.pair)
         sentence = self._sentence_signals(int(evidence.candidates[chosen]), evidence, start + best.start, start + best.end)
+        runner_up = logits.reading(accept=partial(_apart, best, acceptable)).spans[best.pair]
         signals = {
             "margin": best.margin,
             "span_score": best.score,
@@ -148,6 +156,7 @@ class ShortAnswerReader:
             "end_prob": end_peak,
             "typed": float(kind is not None),
             "pinned_sentence": float(pinned_sentence),
+            "runner_up_gap": min(RUNNER_UP_CAP, best.score - runner_up.score) if runner_up is not None else RUNNER_UP_CAP,
             **sentence,
         }
         return order, Found(start + best.start, start + best.end, signals)

@@ -174,7 +174,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     A closing bracket, quote or full stop that belongs to the span (« … » or « U.E. ») is kept when its
     opening partner is inside it.
     """
-    while start < end and text[start] in _EDGE and not (text[start] in "«(\"" and _closes(text, start, end)):
+    while start < end and text[start] in _EDGE and not (text[start] in '«("' and _closes(text, start, end)):
         start += 1
     while end > start and text[end - 1] in _EDGE and not _keeps_end(text, start, end):
         end -= 1
