@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from coopqa.errors import ModelError
+from coopqa.evaluation.answers import token_f1
 from coopqa.model import shipped_confidence_file
 from coopqa.pipeline import Assistant, Reader
 from coopqa.reading.confidence import FEATURES, Calibrator, judge
@@ -22,17 +23,20 @@ COOPQA = str(Path(sys.executable).parent / "coopqa")
 
 
 @pytest.mark.parametrize(
-    ("question", "wrong"),
+    ("question", "right"),
     [
-        ("Qui exerce la présidence du FMMD ?", "philippine"),
-        ("Quand l'accord de siège entre le Maroc et l'OIM est-il entré en vigueur ?", "1998"),
-        ("Dans quel pays a eu lieu le FMMD de 2011 ?", "Belgique"),
+        ("Qui exerce la présidence du FMMD ?", "le pays hôte"),
+        ("Quand l'accord de siège entre le Maroc et l'OIM est-il entré en vigueur ?", "juillet 2006"),
+        ("Dans quel pays a eu lieu le FMMD de 2011 ?", "en Suisse"),
     ],
 )
-def test_the_issues_wrong_answers_are_not_confident(reading_retriever: Assistant, question: str, wrong: str) -> None:
+def test_the_issues_wrong_answers_are_not_confident(reading_retriever: Assistant, question: str, right: str) -> None:
+    """The issue's three confident wrong answers (r3 read « philippine », « 1998 », « Belgique »): a reader may now read
+    one right, but whatever it reads wrong is never confident."""
     short = reading_retriever.ask(question).short
-    assert short is not None and wrong.lower() in short.text.lower(), "the reader still reads these wrong (the calibrator, not the reader, changed)"
-    assert not short.confident and short.score < reading_retriever.reader.calibrator.threshold  # type: ignore[union-attr]
+    assert short is not None
+    if token_f1(short.text, right) < 0.5:
+        assert not short.confident and short.score < reading_retriever.reader.calibrator.threshold  # type: ignore[union-attr]
 
 
 def test_a_right_answer_with_strong_signals_is_confident(reading_retriever: Assistant) -> None:

@@ -114,14 +114,14 @@ class Settings:
     #: Hybrid ranking: among this many best passages, the first that holds every figure the question names (a year, an
     #: ordinal) goes first (:mod:`coopqa.search.figures`); ``0`` keeps fusion's order.
     figure_depth: int = 0
-    #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r5 weights, on the shipped QA set's
-    #: held-out half it gives the short answer (F1 0.616) and a highlight of at most 300 characters that holds the answer
-    #: for 81 % of questions (retrieval's own: 43 %), with hit@1 unchanged (docs/reader.md).
+    #: The extractive reader, one of :data:`READER_CHOICES`. On by default: with the r6 weights (8 layers), on the shipped QA
+    #: set's held-out half it gives the short answer (F1 0.636) and a highlight of at most 300 characters that holds the
+    #: answer for 88 % of questions (retrieval's own: 43 %), with hit@1 unchanged (docs/reader.md).
     reader: str = "on"
-    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r5 weights (as
-    #: with r3's), the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on the fit
-    #: half (``training/reader_window.py``).
-    reader_threshold: float = -4.0
+    #: "No answer" when the reader's best span beats its no-answer score by less than this (logits): with the r6 weights (r5's
+    #: and r3's: −4), the best fit-half F1 (then the largest value) keeping answerable questions wrongly abstained within 3 % on
+    #: the fit half (``training/reader_window.py``).
+    reader_threshold: float = -3.0
     #: How many of the best fused passages the reader reads: 1 measured best (reranking by the shipped weights lowers hit@1).
     reader_passages: int = 1
     #: What the reader reads of each passage: the sentence(s) retrieval highlights with this many sentences on each side
