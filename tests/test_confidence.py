@@ -48,10 +48,6 @@ def test_a_right_answer_with_strong_signals_is_confident(reading_retriever: Assi
 
 def test_the_runner_up_is_the_readers_second_choice_apart_from_its_answer(reader: Reader) -> None:
     """``runner_up_gap`` (a calibrator signal): a passage offering two candidate answers gives a smaller gap than one offering one."""
-    from functools import partial
-
-    from coopqa.reading.short_answer import _apart
-
     question = "En quelle année le programme a-t-il été lancé ?"
     lone = "Le programme a été lancé en 2016 au Maroc."
     crowded = "Le programme a été lancé en 2016 selon le rapport. Selon d'autres sources, le programme a été lancé en 2017."
@@ -60,7 +56,7 @@ def test_the_runner_up_is_the_readers_second_choice_apart_from_its_answer(reader
         logits = reader.logits(question, [passage])
         best = logits.reading().best()
         assert best is not None and "201" in passage[best.start : best.end]
-        second = logits.reading(accept=partial(_apart, best, lambda *_: True)).spans[0]
+        second = logits.runner_up(best)
         assert second is not None and second.score <= best.score
         assert second.end <= best.start or second.start >= best.end, "the runner-up never overlaps the answer"
         gaps.append(best.score - second.score)

@@ -165,6 +165,18 @@ def test_long_sentence_is_cut_at_its_clauses() -> None:
 # --------------------------------------------------------------------------- bad weights
 
 
+@pytest.fixture
+def own_model_cache(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings with a model cache of the test's own, the converted e5 folder linked in (only read): reader exports
+    written or damaged there never touch the shared cache another coopqa process may be reading."""
+    from coopqa.model.embedder import default_model_folder
+
+    own = replace(settings, model_cache=tmp_path / "models")
+    own.model_cache.mkdir()
+    default_model_folder(own).symlink_to(default_model_folder(settings), target_is_directory=True)
+    return own
+
+
 def test_missing_reader_weights_are_a_one_line_error(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(ModelError) as raised:
         open_reader(settings, weights=tmp_path / "reader-delta.safetensors", progress=False)
@@ -183,15 +195,13 @@ def test_damaged_reader_weights_are_a_one_line_error(settings: Settings, tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["reader.onnx", "word_embeddings.npy"], ids=["graph", "token-table"])
-def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Reader, name: str, tmp_path: Path) -> None:
+def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Reader, name: str, own_model_cache: Settings) -> None:
     from coopqa.model.embedder import default_model_folder
     from coopqa.model.reader_model import reader_export_folder
 
     # Damage a copy in a model cache of its own: the shared cache may serve another coopqa process meanwhile
-    # (an eval run once read the table this test had cut), and the converted e5 folder is only read.
-    own = replace(settings, model_cache=tmp_path / "models")
-    own.model_cache.mkdir()
-    default_model_folder(own).symlink_to(default_model_folder(settings), target_is_directory=True)
+    # (an eval run once read the table this test had cut).
+    own = own_model_cache
     digest = hashlib.sha256(shipped_reader_weights().read_bytes()).hexdigest()
     shared = reader_export_folder(settings.model_cache, default_model_folder(settings), digest)
     copy = reader_export_folder(own.model_cache, default_model_folder(own), digest)
@@ -206,7 +216,7 @@ def test_damaged_reader_export_is_exported_again(settings: Settings, reader: Rea
 
 
 @pytest.mark.slow
-def test_a_shallower_reader_delta_is_served_with_its_own_depth(settings: Settings, tmp_path: Path) -> None:
+def test_a_shallower_reader_delta_is_served_with_its_own_depth(settings: Settings, own_model_cache: Settings, tmp_path: Path) -> None:
     """A delta trained on e5's bottom layers only (``train_reader.py --layers N``) runs as that shallow network.
 
     The reference is built here, independently of the export: were the runtime to lay the delta over all twelve
@@ -220,9 +230,7 @@ def test_a_shallower_reader_delta_is_served_with_its_own_depth(settings: Setting
     from coopqa.model.reader_model import ReaderTokenizer
     from coopqa.model.reader_net import ReaderNet, trainable_parameter_names
 
-    own = replace(settings, model_cache=tmp_path / "models")
-    own.model_cache.mkdir()
-    default_model_folder(own).symlink_to(default_model_folder(settings), target_is_directory=True)
+    own = own_model_cache
     torch.manual_seed(0)
     net = ReaderNet.from_encoder_folder(default_model_folder(settings), frozen_layers=1, layers=2)
     delta = {name: parameter.detach().to(torch.float16).contiguous() for name, parameter in net.named_parameters() if name in trainable_parameter_names(net)}

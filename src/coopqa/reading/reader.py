@@ -65,6 +65,14 @@ class Logits:
         """The best span of each passage, under :meth:`Reader.read`'s ``within`` and ``accept``."""
         return Reading(tuple(best_spans(self.windows, self.start, self.end, self.passages, within, accept)))
 
+    def runner_up(self, best: Span, accept: Callable[[int, int, int], bool] | None = None) -> Span | None:
+        """The reader's second choice in ``best``'s passage: its best span not overlapping ``best`` (and ``accept``-ed)."""
+
+        def apart(pair: int, start: int, end: int) -> bool:
+            return pair == best.pair and (end <= best.start or start >= best.end) and (accept is None or accept(pair, start, end))
+
+        return self.reading(accept=apart).spans[best.pair]
+
 
 class Reader:
     """Reads passages with the exported reader; one batch of windows per question."""

@@ -10,7 +10,6 @@ what an acronym stands for is answered from the long form the text gives (:mod:`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -26,11 +25,6 @@ from coopqa.search.retriever import Evidence, Retriever
 
 #: ``runner_up_gap`` when the passage offers no other span (and its ceiling): a lone span is as clear as it gets.
 RUNNER_UP_CAP = 20.0
-
-
-def _apart(best: Span, acceptable: Callable[[int, int, int], bool], pair: int, start: int, end: int) -> bool:
-    """A span of ``best``'s passage that does not overlap it: the reader's second choice there."""
-    return pair == best.pair and (end <= best.start or start >= best.end) and acceptable(pair, start, end)
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,7 @@ class ShortAnswerReader:
         start = windows[best.pair][0]
         start_peak, end_peak = logits.peaks(best.pair)
         sentence = self._sentence_signals(int(evidence.candidates[chosen]), evidence, start + best.start, start + best.end)
-        runner_up = logits.reading(accept=partial(_apart, best, acceptable)).spans[best.pair]
+        runner_up = logits.runner_up(best, acceptable)
         signals = {
             "margin": best.margin,
             "span_score": best.score,
